@@ -1,0 +1,115 @@
+"""The contract between the scheduler and a task plugin.
+
+A task is a class with
+
+    name: str                      # registry name, e.g. "uno"
+    version: str                   # bump when prompts, data or scoring change (the gate refuses
+                                   # to compare different versions)
+    config_class: type             # a frozen dataclass of the task's knobs, all with defaults
+    request_kinds: frozenset[RequestKind]   # what it will ask the model for
+    headline_metric: str           # the metric the leaderboard shows in its overview
+    async def run(self, ctx: TaskContext) -> TaskOutput
+
+The scheduler builds the config from `--task-args` (or a config file), checks the backend
+can serve `request_kinds`, and awaits `run` concurrently with every other task of the run. The
+task never touches a backend: it awaits `ctx.model` (a `ModelClient`), which batches and caches.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
+
+from bench.harness.requests import RequestKind
+
+if TYPE_CHECKING:
+    from bench.harness.client import ModelClient
+    from bench.harness.progress import Progress
+
+Direction = Literal["higher", "lower", "none"]
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    """One reported number with its direction, sample count and uncertainty.
+
+    `stderr` and/or the (ci_low, ci_high) interval give the uncertainty (`ci_level`, default 0.95).
+    `sample_field` names the field of the task's sample records that holds each sample's
+    contribution when the metric is the mean of those values; `bench gate` uses it for paired
+    significance tests. Leave it None for metrics that are not per-sample means.
+    """
+
+    name: str
+    value: float
+    direction: Direction
+    n: int
+    stderr: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    ci_level: float = 0.95
+    sample_field: str | None = None
+    description: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class Plot:
+    """A figure a task wrote into its artifacts folder (path relative to that folder)."""
+
+    name: str
+    path: str
+    caption: str = ""
+
+
+@dataclass
+class TaskOutput:
+    """What `Task.run` returns. `samples` are JSON-serialisable dicts, each with a unique "id"."""
+
+    metrics: list[MetricValue]
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    plots: list[Plot] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)  # task-specific tables, JSON-serialisable
+
+    def metric(self, name: str) -> MetricValue:
+        for m in self.metrics:
+            if m.name == name:
+                return m
+        raise KeyError(f"no metric {name!r}; have {[m.name for m in self.metrics]}")
+
+
+@dataclass
+class TaskContext:
+    """Everything a running task may use.
+
+    `limit` caps the number of samples (or games, prompts...) the task evaluates, None = all.
+    `rng` is seeded from the run seed and the task name, so each task's randomness is
+    reproducible and independent of which other tasks share the run. `artifacts_dir` is where
+    the task writes plots; `log_samples` asks for full prompts/responses in sample records.
+    """
+
+    model: ModelClient
+    config: Any
+    seed: int
+    limit: int | None
+    artifacts_dir: Path
+    progress: Progress
+    log_samples: bool = False
+    rng: random.Random = field(default_factory=random.Random)
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("bench.task"))
+
+
+class Task(Protocol):
+    name: ClassVar[str]
+    version: ClassVar[str]
+    config_class: ClassVar[type]
+    request_kinds: ClassVar[frozenset[RequestKind]]
+    headline_metric: ClassVar[str]
+    description: ClassVar[str]
+
+    async def run(self, ctx: TaskContext) -> TaskOutput: ...
