@@ -22,6 +22,7 @@ import logging
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from bench.harness.requests import RequestKind
@@ -102,6 +103,9 @@ class TaskContext:
     log_samples: bool = False
     rng: random.Random = field(default_factory=random.Random)
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("bench.task"))
+    # load_model(model, backend=None, model_args=None) -> ModelClient: an extra model for the task
+    # (e.g. a DPO reference model), sharing the run's cache. Set by the scheduler.
+    load_model: Callable[..., ModelClient] | None = None
 
 
 class Task(Protocol):

@@ -1,0 +1,1 @@
+"""bench.harness: the core (CLI, registry, scheduler, model client, backends, cache, results)."""

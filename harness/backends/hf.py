@@ -1,0 +1,373 @@
+"""Hugging Face transformers backend: CPU or GPU, batched generation, log-likelihoods, reward scores.
+
+- Generation: chat template (with the generation prompt) or raw prompt, left padding, greedy by
+  default; each row stops at its own stop strings / max_tokens, so an answer never depends on its
+  batch-mates (the batch runs to the longest request and rows are cut afterwards).
+- Log-likelihood: lm-eval's tokenisation convention (context and continuation encoded together,
+  trailing context spaces moved into the continuation). Requests whose token sequences share a
+  long prefix (few-shot demonstrations, one prompt with several candidate answers) are grouped;
+  the prefix is run once and its KV cache is reused for every suffix in the group. Results equal
+  a full forward pass to float32 rounding (tested).
+- Score: a `*ForSequenceClassification` model (a reward model) scores chat-templated
+  conversations, truncated to the model's maximum length (reported per answer).
+
+Model args (`--model-args k=v,...`): dtype (float32|bfloat16|float16|auto; default float32 on CPU,
+bfloat16 on CUDA), device (cpu|cuda|cuda:N|auto), gguf_file, revision, trust_remote_code,
+max_length, min_shared_prefix (tokens; default 16), add_bos_token.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bench.harness.backends.base import Backend, ModelInfo
+from bench.harness.errors import BackendError, ConfigError
+from bench.harness.model_source import resolve_model, weights_fingerprint
+from bench.harness.requests import (
+    ChatRequest,
+    GenerationAnswer,
+    GenerationRequest,
+    LoglikelihoodAnswer,
+    LoglikelihoodRequest,
+    Message,
+    RequestKind,
+    ScoreAnswer,
+    ScoreRequest,
+)
+
+log = logging.getLogger(__name__)
+
+_KNOWN_ARGS = {
+    "dtype", "device", "gguf_file", "revision", "trust_remote_code", "max_length", "min_shared_prefix",
+    "batch_size", "add_bos_token",
+}
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """A tokenised log-likelihood request: input ids and where the continuation starts."""
+
+    tokens: list[int]  # context + continuation
+    continuation_start: int
+
+
+class HFBackend(Backend):
+    name = "hf"
+
+    def __init__(self, model: str, model_args: dict[str, Any] | None = None, batch_size: int = 16) -> None:
+        import torch
+        from transformers import AutoConfig, AutoTokenizer
+
+        args = dict(model_args or {})
+        unknown = set(args) - _KNOWN_ARGS
+        if unknown:
+            raise ConfigError(f"unknown hf model-args {sorted(unknown)}; choices: {', '.join(sorted(_KNOWN_ARGS))}")
+        self.source = resolve_model(model)
+        gguf_file = args.get("gguf_file") or self.source.gguf_file
+        device = args.get("device", "auto")
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.device = torch.device(device)
+        dtype_name = args.get("dtype", "bfloat16" if self.device.type == "cuda" else "float32")
+        dtypes = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16, "auto": "auto"}
+        if dtype_name not in dtypes:
+            raise ConfigError(f"unknown dtype {dtype_name!r}; choices: {', '.join(dtypes)}")
+        load_kwargs: dict[str, Any] = {
+            "revision": args.get("revision"),
+            "trust_remote_code": bool(args.get("trust_remote_code", False)),
+        }
+        if gguf_file:
+            load_kwargs["gguf_file"] = gguf_file
+        try:
+            config = AutoConfig.from_pretrained(self.source.path, **load_kwargs)
+            self.tokenizer = AutoTokenizer.from_pretrained(self.source.path, **load_kwargs)
+            self.is_reward_model = any(a.endswith("ForSequenceClassification") for a in (config.architectures or []))
+            model_class = self._model_class()
+            self.model = model_class.from_pretrained(self.source.path, dtype=dtypes[dtype_name], **load_kwargs)
+        except OSError as exc:
+            raise BackendError(
+                f"cannot load model {model!r} with transformers ({str(exc).splitlines()[0]}); offline, only local "
+                "folders, .gguf files, hub models already in the HF cache, and the embedded 'smollm2' load"
+            ) from exc
+        self.model.to(self.device).eval()
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        if self.is_reward_model and self.model.config.pad_token_id is None:
+            self.model.config.pad_token_id = self.tokenizer.pad_token_id
+        self.max_length = int(args.get("max_length") or _model_max_length(self.model.config, self.tokenizer))
+        self.min_shared_prefix = int(args.get("min_shared_prefix", 16))
+        self.add_bos_token = bool(args.get("add_bos_token", False))
+        self.max_batch_size = int(args.get("batch_size", batch_size))
+        self.capabilities = (
+            frozenset({RequestKind.SCORE})
+            if self.is_reward_model
+            else frozenset({RequestKind.CHAT, RequestKind.COMPLETION, RequestKind.LOGLIKELIHOOD})
+        )
+        fingerprint, revision = weights_fingerprint(self.source)
+        recorded_args = {k: v for k, v in args.items() if k != "batch_size"}
+        recorded_args["dtype"] = dtype_name
+        self.info = ModelInfo(
+            name=model,
+            source=self.source.hub_id or self.source.path,
+            fingerprint=fingerprint,
+            backend=self.name,
+            backend_args=recorded_args,
+            revision=revision or args.get("revision"),
+            dtype=dtype_name,
+            device=str(self.device),
+        )
+
+    def _model_class(self) -> Any:
+        from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
+
+        return AutoModelForSequenceClassification if self.is_reward_model else AutoModelForCausalLM
+
+    # ---- prompts ---------------------------------------------------------------------------
+    def render_chat(self, messages: Sequence[Message], add_generation_prompt: bool = True) -> str:
+        """The chat-templated prompt string (falls back to plain 'role: content' lines without a template)."""
+        conversation = [{"role": m.role, "content": m.content} for m in messages]
+        if getattr(self.tokenizer, "chat_template", None):
+            return str(
+                self.tokenizer.apply_chat_template(
+                    conversation, tokenize=False, add_generation_prompt=add_generation_prompt
+                )
+            )
+        text = "\n".join(f"{m.role}: {m.content}" for m in messages)
+        return text + ("\nassistant:" if add_generation_prompt else "")
+
+    def _encode(self, text: str) -> list[int]:
+        ids: list[int] = self.tokenizer(text, add_special_tokens=False)["input_ids"]
+        if self.add_bos_token and self.tokenizer.bos_token_id is not None:
+            ids = [self.tokenizer.bos_token_id, *ids]
+        return ids
+
+    # ---- generation --------------------------------------------------------------------------
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationAnswer]:
+        import torch
+
+        prompts = [self.render_chat(r.messages) if isinstance(r, ChatRequest) else r.prompt for r in requests]
+        encoded = [self._encode(p) for p in prompts]
+        width = max(len(e) for e in encoded)
+        pad = self.tokenizer.pad_token_id
+        input_ids = torch.tensor([[pad] * (width - len(e)) + e for e in encoded], device=self.device)
+        attention = torch.tensor([[0] * (width - len(e)) + [1] * len(e) for e in encoded], device=self.device)
+        sampling = [r.params for r in requests if not r.params.greedy]
+        gen_kwargs: dict[str, Any] = {
+            "max_new_tokens": max(r.params.max_tokens for r in requests),
+            "pad_token_id": pad,
+            "do_sample": bool(sampling),
+        }
+        if sampling:
+            gen_kwargs.update(temperature=sampling[0].temperature, top_p=sampling[0].top_p)
+            torch.manual_seed(sampling[0].seed if sampling[0].seed is not None else 0)
+        else:
+            gen_kwargs.update(temperature=None, top_p=None, top_k=None)
+        stop_criteria = _RowStops(self.tokenizer, [r.params.stop for r in requests], width)
+        with torch.inference_mode():
+            output = self.model.generate(
+                input_ids=input_ids, attention_mask=attention, stopping_criteria=[stop_criteria], **gen_kwargs
+            )
+        answers = []
+        eos_ids = _eos_ids(self.model, self.tokenizer)
+        for row, request in enumerate(requests):
+            new_tokens = output[row, width:].tolist()
+            answers.append(self._finish(new_tokens, request, len(encoded[row]), eos_ids))
+        return answers
+
+    def _finish(self, tokens: list[int], request: GenerationRequest, prompt_len: int, eos_ids: set[int]) -> GenerationAnswer:
+        """Cut one row at EOS, max_tokens or the first stop string, independent of its batch."""
+        limit = request.params.max_tokens
+        finish = "length"
+        kept: list[int] = []
+        for token in tokens[:limit]:
+            if token in eos_ids:
+                finish = "stop"
+                break
+            kept.append(token)
+        text = self.tokenizer.decode(kept, skip_special_tokens=True)
+        cut = _first_stop(text, request.params.stop)
+        if cut is not None:
+            text, finish = text[:cut], "stop"
+            kept = self._encode(text)
+        return GenerationAnswer(text=text, prompt_tokens=prompt_len, completion_tokens=len(kept), finish_reason=finish)
+
+    # ---- log-likelihood ----------------------------------------------------------------------
+    def tokenize_loglikelihood(self, request: LoglikelihoodRequest) -> _Scored:
+        """lm-eval's convention: trailing context whitespace moves into the continuation."""
+        context = request.context if isinstance(request.context, str) else self.render_chat(request.context)
+        continuation = request.continuation
+        n_spaces = len(context) - len(context.rstrip())
+        if n_spaces > 0:
+            continuation = context[-n_spaces:] + continuation
+            context = context[:-n_spaces]
+        whole = self._encode(context + continuation)
+        context_ids = self._encode(context) if context else []
+        if not context_ids:
+            prefix = self.tokenizer.bos_token_id if self.tokenizer.bos_token_id is not None else self.tokenizer.eos_token_id
+            return _Scored([prefix, *whole], 1)
+        start = len(context_ids)
+        if whole[:start] != context_ids:  # a merge across the boundary: fall back to separate encoding
+            whole = context_ids + self._encode(continuation)
+        if len(whole) > self.max_length:
+            drop = len(whole) - self.max_length
+            if drop >= start:
+                raise BackendError(f"continuation longer than the model's maximum length {self.max_length}")
+            whole, start = whole[drop:], start - drop
+        return _Scored(whole, start)
+
+    def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[LoglikelihoodAnswer]:
+        scored = [self.tokenize_loglikelihood(r) for r in requests]
+        answers: list[LoglikelihoodAnswer | None] = [None] * len(requests)
+        for group, prefix_len in _shared_prefix_groups(scored, self.min_shared_prefix):
+            for index, answer in zip(group, self._score_group([scored[i] for i in group], prefix_len)):
+                answers[index] = answer
+        return [a for a in answers if a is not None]
+
+    def _score_group(self, items: list[_Scored], prefix_len: int) -> list[LoglikelihoodAnswer]:
+        """One forward over `items`; the first `prefix_len` tokens (shared by all) are run once."""
+        import torch
+
+        pad = self.tokenizer.pad_token_id
+        inputs = [s.tokens[:-1] for s in items]  # the last token is only predicted, never input
+        with torch.inference_mode():
+            past = None
+            if prefix_len > 0:
+                prefix = torch.tensor([inputs[0][:prefix_len]], device=self.device)
+                past = self.model(input_ids=prefix, use_cache=True).past_key_values
+                if len(items) > 1:
+                    past.batch_repeat_interleave(len(items))
+            suffixes = [x[prefix_len:] for x in inputs]
+            width = max(len(x) for x in suffixes)
+            ids = torch.tensor([x + [pad] * (width - len(x)) for x in suffixes], device=self.device)
+            mask = torch.tensor(
+                [[1] * (prefix_len + len(x)) + [0] * (width - len(x)) for x in suffixes], device=self.device
+            )
+            positions = torch.arange(prefix_len, prefix_len + width, device=self.device).expand(len(items), -1)
+            logits = self.model(
+                input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=past, use_cache=past is not None
+            ).logits
+            logprobs = torch.log_softmax(logits.float(), dim=-1)
+        answers = []
+        for row, item in enumerate(items):
+            targets = item.tokens[item.continuation_start :]
+            first = item.continuation_start - 1 - prefix_len  # suffix position predicting the first target
+            rows = logprobs[row, first : first + len(targets)]
+            target_tensor = torch.tensor(targets, device=rows.device)
+            token_logprobs = rows.gather(1, target_tensor[:, None]).squeeze(1)
+            greedy = bool((rows.argmax(dim=-1) == target_tensor).all())
+            answers.append(LoglikelihoodAnswer(float(token_logprobs.sum()), greedy, len(targets)))
+        return answers
+
+    # ---- reward scores -----------------------------------------------------------------------
+    def score(self, requests: Sequence[ScoreRequest]) -> list[ScoreAnswer]:
+        import torch
+
+        if not self.is_reward_model:
+            return super().score(requests)
+        texts = [self.render_chat(r.messages, add_generation_prompt=False) for r in requests]
+        encoded = [self._encode(t) for t in texts]
+        truncated = [len(e) > self.max_length for e in encoded]
+        encoded = [e[: self.max_length] for e in encoded]
+        width = max(len(e) for e in encoded)
+        pad = self.tokenizer.pad_token_id
+        ids = torch.tensor([e + [pad] * (width - len(e)) for e in encoded], device=self.device)
+        mask = torch.tensor([[1] * len(e) + [0] * (width - len(e)) for e in encoded], device=self.device)
+        with torch.inference_mode():
+            hidden = self.model.base_model(input_ids=ids, attention_mask=mask).last_hidden_state
+            last = torch.tensor([len(e) - 1 for e in encoded], device=self.device)
+            pooled = hidden[torch.arange(len(encoded), device=self.device), last]
+            logits = self.model.score(pooled).float()
+        return [ScoreAnswer(float(logits[i, 0]), truncated[i]) for i in range(len(requests))]
+
+    def close(self) -> None:
+        self.model = None  # type: ignore[assignment]
+
+
+def _shared_prefix_groups(items: list[_Scored], min_prefix: int) -> list[tuple[list[int], int]]:
+    """Group requests whose inputs share >= min_prefix leading tokens; (indices, usable prefix length).
+
+    Sorting the token sequences puts sequences with long common prefixes next to each other; a
+    group's prefix is capped so every member still has its first continuation-predicting
+    position in the suffix part.
+    """
+    order = sorted(range(len(items)), key=lambda i: items[i].tokens)
+    groups: list[tuple[list[int], int]] = []
+    current: list[int] = []
+    common = 0
+    for index in order:
+        tokens = items[index].tokens[:-1]
+        if current:
+            shared = _common_prefix_len(items[current[0]].tokens[:-1], tokens)
+            candidate = min(common, shared)
+            if candidate >= min_prefix:
+                current.append(index)
+                common = candidate
+                continue
+            groups.append((current, common))
+        current, common = [index], len(tokens)
+    if current:
+        groups.append((current, common))
+    result = []
+    for members, shared in groups:
+        cap = min(items[i].continuation_start - 1 for i in members)
+        prefix = min(shared, cap)
+        result.append((members, prefix if len(members) > 1 and prefix >= min_prefix else 0))
+    return result
+
+
+def _common_prefix_len(a: list[int], b: list[int]) -> int:
+    n = min(len(a), len(b))
+    for i in range(n):
+        if a[i] != b[i]:
+            return i
+    return n
+
+
+def _first_stop(text: str, stops: Sequence[str]) -> int | None:
+    positions = [text.find(s) for s in stops if s and s in text]
+    return min(positions) if positions else None
+
+
+def _eos_ids(model: Any, tokenizer: Any) -> set[int]:
+    ids = set()
+    for source in (getattr(model, "generation_config", None), model.config):
+        value = getattr(source, "eos_token_id", None) if source is not None else None
+        if isinstance(value, int):
+            ids.add(value)
+        elif isinstance(value, (list, tuple)):
+            ids.update(value)
+    if tokenizer.eos_token_id is not None:
+        ids.add(tokenizer.eos_token_id)
+    return ids
+
+
+def _model_max_length(config: Any, tokenizer: Any) -> int:
+    for attribute in ("max_position_embeddings", "n_positions", "max_seq_len"):
+        value = getattr(config, attribute, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    value = getattr(tokenizer, "model_max_length", None)
+    return value if isinstance(value, int) and 0 < value < 10**7 else 2048
+
+
+class _RowStops:
+    """Stopping criterion: stop the batch once every row hit EOS or one of its own stop strings."""
+
+    def __init__(self, tokenizer: Any, stops: list[tuple[str, ...]], prompt_width: int) -> None:
+        self.tokenizer, self.stops, self.prompt_width = tokenizer, stops, prompt_width
+        self.any_stops = any(stops)
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        done = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+        if not self.any_stops:
+            return done
+        for row, stops in enumerate(self.stops):
+            if stops:
+                text = self.tokenizer.decode(input_ids[row, self.prompt_width :], skip_special_tokens=True)
+                done[row] = any(s in text for s in stops)
+        return done

@@ -1,0 +1,195 @@
+"""The `bench` command line: eval, list, show, plus sub-commands contributed by plugins (gate,
+leaderboard, calibrate...).
+
+Flag names follow lm-eval's where the meaning is the same (--model, --model-args, --tasks,
+--limit, --batch-size, --output-path, --log-samples, --seed). Every user-facing failure is a
+`BenchError`, printed here as one line `bench: error: ...` with its exit code (see errors.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.harness import registry
+from bench.harness.backends.base import parse_model_args
+from bench.harness.config import EvalConfig, parse_task_args, read_config_file
+from bench.harness.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_TASK, EXIT_USAGE, BenchError, ConfigError
+from bench.harness.provenance import bench_version
+from bench.harness.summary import format_result_table
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad usage as one line with exit code 2 (its default code, kept)."""
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"bench: error: {message} (see: {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="bench", description="Evaluate LLM checkpoints on specialised tasks.")
+    parser.add_argument("--version", action="version", version=f"bench {bench_version()}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    ev = sub.add_parser("eval", help="run tasks on a model and write a result document")
+    ev.add_argument("--model", help="model: 'smollm2' (embedded default), a local folder or .gguf, or a hub id")
+    ev.add_argument("--backend", help=f"one of: {', '.join(registry.backend_names())} (default hf)")
+    ev.add_argument("--model-args", help="backend arguments k=v,k2=v2 (e.g. dtype=bfloat16,device=cuda)")
+    ev.add_argument("--tasks", help="comma-separated task names, or 'all'")
+    ev.add_argument("--task-args", help="task options task.key=value,... (e.g. uno.games_per_setting=4)")
+    ev.add_argument("--limit", type=int, help="evaluate at most N samples (games, prompts, pairs) per task")
+    ev.add_argument("--batch-size", help="requests per backend batch, or 'auto' (default)")
+    ev.add_argument("--seed", type=int, help="run seed (default 1234); each task derives its own")
+    ev.add_argument("--output-path", help="folder for result documents (default ./results)")
+    ev.add_argument("--log-samples", action="store_true", default=None, help="store full prompts/responses per sample")
+    ev.add_argument("--no-cache", action="store_true", default=None, help="do not read or write the request cache")
+    ev.add_argument("--cache-path", help="request cache file (default ~/.cache/bench/requests.sqlite)")
+    ev.add_argument("--config", help="TOML/YAML/JSON file with the same keys; flags override it")
+    ev.add_argument("--gate-against", help="baseline result.json: gate this run against it (exit 1 on regression)")
+    ev.add_argument("--gate-policy", help="gate policy TOML for --gate-against")
+    ev.add_argument("--no-progress", action="store_true", default=None, help="no progress lines on stderr")
+    ev.set_defaults(func=cmd_eval)
+
+    ls = sub.add_parser("list", help="list tasks, backends or models")
+    ls.add_argument("what", choices=["tasks", "backends", "models"])
+    ls.set_defaults(func=cmd_list)
+
+    show = sub.add_parser("show", help="print a result document as a table")
+    show.add_argument("result", help="a result.json (or its run folder)")
+    show.set_defaults(func=cmd_show)
+
+    for name, entry_point in sorted(registry.command_entry_points().items()):
+        try:
+            entry_point.load()(sub)
+        except Exception as exc:  # a broken plugin must not take the whole CLI down
+            print(f"bench: warning: sub-command {name!r} failed to load: {type(exc).__name__}: {exc}", file=sys.stderr)
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> EvalConfig:
+    values: dict[str, Any] = read_config_file(args.config) if args.config else {}
+    overrides = {
+        "model": args.model,
+        "backend": args.backend,
+        "limit": args.limit,
+        "seed": args.seed,
+        "output_path": args.output_path,
+        "log_samples": args.log_samples,
+        "cache_path": args.cache_path,
+        "gate_against": args.gate_against,
+        "gate_policy": args.gate_policy,
+    }
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    if args.tasks:
+        values["tasks"] = [t for t in args.tasks.split(",") if t.strip()]
+    if args.model_args:
+        values["model_args"] = {**values.get("model_args", {}), **parse_model_args(args.model_args)}
+    if args.task_args:
+        merged = dict(values.get("task_args", {}))
+        for task, options in parse_task_args(args.task_args).items():
+            merged[task] = {**merged.get(task, {}), **options}
+        values["task_args"] = merged
+    if args.batch_size is not None:
+        values["batch_size"] = _parse_batch_size(args.batch_size)
+    if args.no_cache:
+        values["use_cache"] = False
+    if args.no_progress:
+        values["show_progress"] = False
+    if not values.get("tasks"):
+        raise ConfigError(f"no tasks given: use --tasks a,b or a config file; choices: {', '.join(registry.task_names())}")
+    values["tasks"] = tuple(registry.expand_task_names(values["tasks"]))
+    try:
+        return EvalConfig(**values)
+    except TypeError as exc:
+        raise ConfigError(f"invalid configuration: {exc}") from exc
+
+
+def _parse_batch_size(text: str | int) -> int | str:
+    if text == "auto":
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        raise ConfigError(f"--batch-size must be a positive integer or 'auto', got {text!r}") from None
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from bench.harness.scheduler import evaluate
+
+    config = config_from_args(args)
+    command = "bench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    outcome = evaluate(config, command=command)
+    print(format_result_table(outcome.document))
+    print(f"\nresult: {outcome.result_path}")
+    code = EXIT_OK
+    if outcome.failed_tasks:
+        for name in outcome.failed_tasks:
+            print(f"bench: error: task {name!r} failed: {outcome.document['tasks'][name]['error']}", file=sys.stderr)
+        code = EXIT_TASK
+    if config.gate_against:
+        from bench.harness.gate import gate_documents, load_policy
+        from bench.harness.gate_report import render_markdown
+
+        policy = load_policy(config.gate_policy) if config.gate_policy else None
+        report = gate_documents(Path(config.gate_against), outcome.result_path, policy)
+        print()
+        print(render_markdown(report))
+        code = max(code, report.exit_code) if code != EXIT_OK else report.exit_code
+    return code
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    if args.what == "tasks":
+        for name in registry.task_names():
+            try:
+                task = registry.load_task_class(name)
+                print(f"{name:22s} v{task.version:6s} {getattr(task, 'description', '')}")
+            except BenchError as exc:
+                print(f"{name:22s} (failed to load: {exc})")
+    elif args.what == "backends":
+        for name in registry.backend_names():
+            print(name)
+    else:
+        from bench.harness.model_source import known_model_aliases
+
+        for alias, description in known_model_aliases().items():
+            print(f"{alias:12s} {description}")
+        print("(also: any local transformers folder, .gguf file, or hub id org/name cached locally)")
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from bench.harness.results import load_result
+
+    document = load_result(args.result)
+    print(format_result_table(document, with_provenance=True))
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING - 10 * min(args.verbose, 2), format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.func(args))
+    except BenchError as exc:
+        print(f"bench: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("bench: interrupted; answered requests are cached, run the same command again to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":  # the vLLM engine spawns processes: keep the entry point import-safe
+    sys.exit(main())

@@ -1,0 +1,301 @@
+"""Runs every task of a run concurrently against one model client, then writes the result document.
+
+`evaluate(config)` is what `bench eval` does:
+
+1. resolve task names and build each task's config (bad input fails here, before any model loads);
+2. open the backend and check it can serve every task's request kinds;
+3. run all tasks as coroutines on one event loop. They share one `ModelClient`, whose dispatcher
+   batches the requests of all of them together (see harness/client.py);
+4. write each task's sample records and the validated result document atomically.
+
+A task that raises is recorded as failed (its error in the document) while the others finish;
+the run then exits with code 4. Every answered request is already in the persistent cache, so
+running the same command again resumes where the run stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import random
+import sys
+import time
+import traceback
+import uuid
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from bench.harness import registry
+from bench.harness.backends.base import Backend
+from bench.harness.cache import RequestCache
+from bench.harness.client import ModelClient
+from bench.harness.config import EvalConfig, build_task_config
+from bench.harness.embedded_model import bench_cache_dir
+from bench.harness.errors import BackendError, BenchError, CapabilityError, ConfigError
+from bench.harness.progress import Progress
+from bench.harness.provenance import environment
+from bench.harness.results import (
+    RESULT_FILENAME,
+    SCHEMA_VERSION,
+    model_slug,
+    validate_result,
+    write_json_atomic,
+    write_jsonl_atomic,
+)
+from bench.harness.task import TaskContext, TaskOutput
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PlannedTask:
+    name: str
+    task: Any  # an instance of the registered task class
+    config: Any
+
+
+@dataclass
+class TaskRun:
+    planned: PlannedTask
+    output: TaskOutput | None = None
+    error: str | None = None
+    wall_time_s: float = 0.0
+
+
+@dataclass
+class RunOutcome:
+    """What `evaluate` produced: the document, where it is, and which tasks failed."""
+
+    document: dict[str, Any]
+    result_path: Path
+    failed_tasks: list[str] = field(default_factory=list)
+
+
+def plan_tasks(config: EvalConfig) -> list[PlannedTask]:
+    names = registry.expand_task_names(list(config.tasks))
+    unknown_args = set(config.task_args) - set(names)
+    if unknown_args:
+        raise ConfigError(
+            f"--task-args name tasks not in this run: {sorted(unknown_args)}; tasks of the run: {', '.join(names)}"
+        )
+    planned = []
+    for name in names:
+        task_class = registry.load_task_class(name)
+        task_config = build_task_config(name, task_class.config_class, config.task_args.get(name, {}))
+        planned.append(PlannedTask(name, task_class(), task_config))
+    return planned
+
+
+def open_backend(backend: str, model: str, model_args: dict[str, Any], batch_size: int | str) -> Backend:
+    backend_class = registry.load_backend_class(backend)
+    kwargs: dict[str, Any] = {}
+    if batch_size != "auto":
+        kwargs["batch_size"] = batch_size
+    try:
+        return backend_class(model, model_args, **kwargs)  # type: ignore[no-any-return]
+    except BenchError:
+        raise
+    except Exception as exc:  # engines raise all sorts; the user needs one line naming the model
+        raise BackendError(f"backend {backend!r} could not load model {model!r}: {type(exc).__name__}: {exc}") from exc
+
+
+def check_capabilities(planned: list[PlannedTask], backend: Backend) -> None:
+    for p in planned:
+        missing = set(p.task.request_kinds) - set(backend.capabilities)
+        if missing:
+            raise CapabilityError(
+                f"task {p.name!r} needs {', '.join(sorted(k.value for k in missing))} requests, which backend "
+                f"{backend.name!r} cannot serve for model {backend.info.name!r} (it serves: "
+                f"{', '.join(sorted(k.value for k in backend.capabilities))})"
+            )
+
+
+def task_seed(run_seed: int, task_name: str) -> int:
+    """A per-task seed independent of which other tasks share the run."""
+    return (run_seed * 1_000_003 + zlib.crc32(task_name.encode())) % (2**31)
+
+
+class ModelPool:
+    """Backends and clients of the run: the model under test plus any a task asks for (e.g. a reference)."""
+
+    def __init__(self, config: EvalConfig, cache: RequestCache | None) -> None:
+        self.config, self.cache = config, cache
+        self.clients: dict[tuple[str, str, str], ModelClient] = {}
+
+    def open(self, model: str, backend: str | None = None, model_args: dict[str, Any] | None = None) -> ModelClient:
+        backend_name = backend or self.config.backend
+        args = dict(model_args or {})
+        key = (model, backend_name, repr(sorted(args.items())))
+        if key not in self.clients:
+            instance = open_backend(backend_name, model, args, self.config.batch_size)
+            self.clients[key] = ModelClient(instance, self.cache)
+        return self.clients[key]
+
+    async def aclose(self) -> None:
+        for client in self.clients.values():
+            await client.aclose()
+            client.backend.close()
+
+
+async def _run_task(planned: PlannedTask, ctx: TaskContext) -> TaskRun:
+    started = time.perf_counter()
+    run = TaskRun(planned)
+    try:
+        output = await planned.task.run(ctx)
+        if not isinstance(output, TaskOutput):
+            raise TypeError(f"task {planned.name!r} returned {type(output).__name__}, not TaskOutput")
+        _check_sample_ids(planned.name, output)
+        run.output = output
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # one failing task must not lose the others' work
+        log.error("task %s failed:\n%s", planned.name, traceback.format_exc())
+        run.error = f"{type(exc).__name__}: {exc}"
+    run.wall_time_s = time.perf_counter() - started
+    return run
+
+
+def _check_sample_ids(name: str, output: TaskOutput) -> None:
+    ids = [s.get("id") for s in output.samples]
+    if any(i is None for i in ids) or len(set(ids)) != len(ids):
+        raise ValueError(f"task {name!r} produced sample records without unique 'id' fields")
+
+
+def evaluate(config: EvalConfig, command: str = "", progress: Progress | None = None) -> RunOutcome:
+    """Run the configured evaluation and write its result document; see the module docstring."""
+    planned = plan_tasks(config)
+    progress = progress or Progress(enabled=config.show_progress)
+    cache = RequestCache(Path(config.cache_path) if config.cache_path else bench_cache_dir() / "requests.sqlite") if config.use_cache else None
+    started_at = datetime.now(timezone.utc)
+    wall_start = time.perf_counter()
+    run_id = uuid.uuid4().hex[:8]
+    pool = ModelPool(config, cache)
+    try:
+        client = pool.open(config.model, config.backend, config.model_args)
+        check_capabilities(planned, client.backend)
+        run_dir = (
+            Path(config.output_path)
+            / model_slug(config.model)
+            / f"{started_at.strftime('%Y%m%dT%H%M%S')}-{run_id}"
+        )
+        runs = asyncio.run(_run_all(planned, client, pool, config, run_dir, progress))
+    finally:
+        progress.close()
+        if cache is not None:
+            cache.close()
+    document = _build_document(config, client, runs, run_dir, run_id, started_at, time.perf_counter() - wall_start, command)
+    validate_result(document)
+    result_path = run_dir / RESULT_FILENAME
+    write_json_atomic(result_path, document)
+    failed = [r.planned.name for r in runs if r.error is not None]
+    return RunOutcome(document, result_path, failed)
+
+
+async def _run_all(
+    planned: list[PlannedTask], client: ModelClient, pool: ModelPool, config: EvalConfig, run_dir: Path, progress: Progress
+) -> list[TaskRun]:
+    contexts = []
+    for p in planned:
+        seed = task_seed(config.seed, p.name)
+        ctx = TaskContext(
+            model=client,
+            config=p.config,
+            seed=seed,
+            limit=config.limit,
+            artifacts_dir=run_dir / "plots" / p.name,
+            progress=progress,
+            log_samples=config.log_samples,
+            rng=random.Random(seed),
+            log=logging.getLogger(f"bench.tasks.{p.name}"),
+            load_model=pool.open,
+        )
+        ctx.artifacts_dir.mkdir(parents=True, exist_ok=True)
+        contexts.append(ctx)
+
+    stats_task = asyncio.create_task(_show_cache_stats(client, progress))
+    try:
+        return list(await asyncio.gather(*(_run_task(p, c) for p, c in zip(planned, contexts))))
+    finally:
+        stats_task.cancel()
+        await pool.aclose()
+
+
+async def _show_cache_stats(client: ModelClient, progress: Progress) -> None:
+    while True:
+        s = client.stats
+        progress.extra = f"requests {s.requests} (cache hits {s.cache_hits}, batches {s.batches})"
+        await asyncio.sleep(1.0)
+
+
+def _build_document(
+    config: EvalConfig,
+    client: ModelClient,
+    runs: list[TaskRun],
+    run_dir: Path,
+    run_id: str,
+    started_at: datetime,
+    wall_time_s: float,
+    command: str,
+) -> dict[str, Any]:
+    info = client.info
+    tasks: dict[str, Any] = {}
+    for run in runs:
+        p = run.planned
+        entry: dict[str, Any] = {
+            "name": p.name,
+            "version": str(p.task.version),
+            "description": str(getattr(p.task, "description", "")),
+            "config": dataclasses.asdict(p.config) if dataclasses.is_dataclass(p.config) else {},
+            "headline_metric": getattr(p.task, "headline_metric", None),
+            "status": "ok" if run.error is None else "failed",
+            "error": run.error,
+            "metrics": [],
+            "samples_file": None,
+            "samples_sha256": None,
+            "n_samples": 0,
+            "plots": [],
+            "extra": {},
+            "wall_time_s": round(run.wall_time_s, 3),
+        }
+        if run.output is not None:
+            samples_name = f"samples_{p.name}.jsonl"
+            entry["samples_sha256"] = write_jsonl_atomic(run_dir / samples_name, run.output.samples)
+            entry["samples_file"] = samples_name
+            entry["n_samples"] = len(run.output.samples)
+            entry["metrics"] = [m.to_json() for m in run.output.metrics]
+            entry["plots"] = [
+                {"name": pl.name, "path": f"plots/{p.name}/{pl.path}", "caption": pl.caption} for pl in run.output.plots
+            ]
+            entry["extra"] = run.output.extra
+        tasks[p.name] = entry
+    s = client.stats
+    env = environment()
+    provenance = {
+        **env,
+        "seed": config.seed,
+        "started_at": started_at.isoformat(),
+        "wall_time_s": round(wall_time_s, 3),
+        "requests": s.requests,
+        "cache_hits": s.cache_hits,
+        "backend_requests": s.backend_requests,
+        "batches": s.batches,
+        "backend_seconds": round(s.backend_seconds, 3),
+        "command": command or " ".join(sys.argv),
+    }
+    from bench.harness.results import json_safe
+
+    return json_safe(  # type: ignore[no-any-return]
+        {
+            "schema_version": SCHEMA_VERSION,
+            "run_id": run_id,
+            "created_at": datetime.now(timezone.utc).isoformat(),
+            "model": dataclasses.asdict(info),
+            "config": {**config.to_json(), "batch_size": client.max_batch_size},
+            "tasks": tasks,
+            "provenance": provenance,
+        }
+    )

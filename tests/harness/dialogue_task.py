@@ -1,0 +1,66 @@
+"""A multi-turn arithmetic dialogue task used by the core's tests and the batching benchmark.
+
+Each episode is one conversation of `turns` sequential chat turns: the model is asked to add two
+numbers, its reply is appended to the history, and the next question follows. Every turn depends
+on the previous answer being in the history, so episodes are sequential inside and independent of
+each other: exactly the shape of a game played by an LLM player.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+from dataclasses import dataclass
+from typing import ClassVar
+
+from bench.harness.requests import GenerationParams, Message, RequestKind
+from bench.harness.task import MetricValue, TaskContext, TaskOutput
+
+
+@dataclass(frozen=True)
+class DialogueConfig:
+    episodes: int = 4
+    turns: int = 3
+    max_tokens: int = 12
+
+
+class ArithmeticDialogueTask:
+    name: ClassVar[str] = "arithmetic_dialogue"
+    version: ClassVar[str] = "1"
+    config_class: ClassVar[type] = DialogueConfig
+    request_kinds: ClassVar[frozenset[RequestKind]] = frozenset({RequestKind.CHAT})
+    headline_metric: ClassVar[str] = "accuracy"
+    description: ClassVar[str] = "multi-turn addition questions in one conversation per episode"
+
+    async def run(self, ctx: TaskContext) -> TaskOutput:
+        config: DialogueConfig = ctx.config
+        episodes = config.episodes if ctx.limit is None else min(config.episodes, ctx.limit)
+        ctx.progress.start(self.name, episodes * config.turns)
+        rngs = [random.Random(ctx.seed * 1000 + e) for e in range(episodes)]
+        results = await asyncio.gather(*(self._episode(ctx, e, rngs[e]) for e in range(episodes)))
+        samples = [s for episode in results for s in episode]
+        correct = [s["correct"] for s in samples]
+        accuracy = sum(correct) / len(correct)
+        stderr = (accuracy * (1 - accuracy) / max(len(correct) - 1, 1)) ** 0.5
+        return TaskOutput(
+            metrics=[MetricValue("accuracy", accuracy, "higher", len(correct), stderr=stderr, sample_field="correct")],
+            samples=samples,
+        )
+
+    async def _episode(self, ctx: TaskContext, episode: int, rng: random.Random) -> list[dict]:
+        config: DialogueConfig = ctx.config
+        history: list[Message] = []
+        samples = []
+        for turn in range(config.turns):
+            a, b = rng.randint(1, 20), rng.randint(1, 20)
+            history.append(Message("user", f"What is {a} + {b}? Answer with the number only."))
+            answer = await ctx.model.chat(history, GenerationParams(max_tokens=config.max_tokens))
+            history.append(Message("assistant", answer.text))
+            numbers = re.findall(r"-?\d+", answer.text)
+            samples.append(
+                {"id": f"e{episode}/t{turn}", "a": a, "b": b, "reply": answer.text,
+                 "correct": float(bool(numbers) and int(numbers[-1]) == a + b)}
+            )
+            ctx.progress.advance(self.name)
+        return samples
