@@ -12,7 +12,7 @@ Groups:
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import metadata
 from typing import Any
 
@@ -28,7 +28,7 @@ COMMAND_GROUP = "bench.commands"
 _REGISTERED: dict[str, dict[str, Any]] = {}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _installed_entry_points(group: str) -> dict[str, metadata.EntryPoint]:
     found: dict[str, metadata.EntryPoint] = {}
     for ep in metadata.entry_points(group=group):

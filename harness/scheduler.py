@@ -25,7 +25,7 @@ import traceback
 import uuid
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -138,7 +138,7 @@ class ModelPool:
     async def aclose(self) -> None:
         for client in self.clients.values():
             await client.aclose()
-            client.backend.close()
+            await client.backend.aclose()
 
 
 async def _run_task(planned: PlannedTask, ctx: TaskContext) -> TaskRun:
@@ -170,7 +170,7 @@ def evaluate(config: EvalConfig, command: str = "", progress: Progress | None = 
     planned = plan_tasks(config)
     progress = progress or Progress(enabled=config.show_progress)
     cache = RequestCache(Path(config.cache_path) if config.cache_path else bench_cache_dir() / "requests.sqlite") if config.use_cache else None
-    started_at = datetime.now(timezone.utc)
+    started_at = datetime.now(UTC)
     wall_start = time.perf_counter()
     run_id = uuid.uuid4().hex[:8]
     pool = ModelPool(config, cache)
@@ -292,7 +292,7 @@ def _build_document(
         {
             "schema_version": SCHEMA_VERSION,
             "run_id": run_id,
-            "created_at": datetime.now(timezone.utc).isoformat(),
+            "created_at": datetime.now(UTC).isoformat(),
             "model": dataclasses.asdict(info),
             "config": {**config.to_json(), "batch_size": client.max_batch_size},
             "tasks": tasks,

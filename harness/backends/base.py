@@ -81,6 +81,10 @@ class Backend(ABC):
     def close(self) -> None:
         """Release the model/engine. Safe to call twice."""
 
+    async def aclose(self) -> None:
+        """Release resources bound to the event loop (HTTP clients, engines), then `close()`."""
+        self.close()
+
 
 def parse_model_args(text: str | None) -> dict[str, Any]:
     """`k=v,k2=v2` (lm-eval's --model_args syntax) -> dict with ints, floats and booleans converted."""

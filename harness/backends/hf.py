@@ -20,19 +20,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from bench.harness.backends.base import Backend, ModelInfo
+from bench.harness.backends.prompting import PromptFormatter, ScoredTokens, model_max_length
 from bench.harness.errors import BackendError, ConfigError
 from bench.harness.model_source import resolve_model, weights_fingerprint
 from bench.harness.requests import (
-    ChatRequest,
     GenerationAnswer,
     GenerationRequest,
     LoglikelihoodAnswer,
     LoglikelihoodRequest,
-    Message,
     RequestKind,
     ScoreAnswer,
     ScoreRequest,
@@ -44,14 +42,6 @@ _KNOWN_ARGS = {
     "dtype", "device", "gguf_file", "revision", "trust_remote_code", "max_length", "min_shared_prefix",
     "batch_size", "add_bos_token",
 }
-
-
-@dataclass(frozen=True)
-class _Scored:
-    """A tokenised log-likelihood request: input ids and where the continuation starts."""
-
-    tokens: list[int]  # context + continuation
-    continuation_start: int
 
 
 class HFBackend(Backend):
@@ -97,9 +87,9 @@ class HFBackend(Backend):
             self.tokenizer.pad_token = self.tokenizer.eos_token
         if self.is_reward_model and self.model.config.pad_token_id is None:
             self.model.config.pad_token_id = self.tokenizer.pad_token_id
-        self.max_length = int(args.get("max_length") or _model_max_length(self.model.config, self.tokenizer))
+        self.max_length = int(args.get("max_length") or model_max_length(self.model.config, self.tokenizer))
         self.min_shared_prefix = int(args.get("min_shared_prefix", 16))
-        self.add_bos_token = bool(args.get("add_bos_token", False))
+        self.prompts = PromptFormatter(self.tokenizer, self.max_length, bool(args.get("add_bos_token", False)))
         self.max_batch_size = int(args.get("batch_size", batch_size))
         self.capabilities = (
             frozenset({RequestKind.SCORE})
@@ -125,31 +115,11 @@ class HFBackend(Backend):
 
         return AutoModelForSequenceClassification if self.is_reward_model else AutoModelForCausalLM
 
-    # ---- prompts ---------------------------------------------------------------------------
-    def render_chat(self, messages: Sequence[Message], add_generation_prompt: bool = True) -> str:
-        """The chat-templated prompt string (falls back to plain 'role: content' lines without a template)."""
-        conversation = [{"role": m.role, "content": m.content} for m in messages]
-        if getattr(self.tokenizer, "chat_template", None):
-            return str(
-                self.tokenizer.apply_chat_template(
-                    conversation, tokenize=False, add_generation_prompt=add_generation_prompt
-                )
-            )
-        text = "\n".join(f"{m.role}: {m.content}" for m in messages)
-        return text + ("\nassistant:" if add_generation_prompt else "")
-
-    def _encode(self, text: str) -> list[int]:
-        ids: list[int] = self.tokenizer(text, add_special_tokens=False)["input_ids"]
-        if self.add_bos_token and self.tokenizer.bos_token_id is not None:
-            ids = [self.tokenizer.bos_token_id, *ids]
-        return ids
-
     # ---- generation --------------------------------------------------------------------------
     def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationAnswer]:
         import torch
 
-        prompts = [self.render_chat(r.messages) if isinstance(r, ChatRequest) else r.prompt for r in requests]
-        encoded = [self._encode(p) for p in prompts]
+        encoded = [self.prompts.generation_prompt(r) for r in requests]
         width = max(len(e) for e in encoded)
         pad = self.tokenizer.pad_token_id
         input_ids = torch.tensor([[pad] * (width - len(e)) + e for e in encoded], device=self.device)
@@ -191,42 +161,19 @@ class HFBackend(Backend):
         cut = _first_stop(text, request.params.stop)
         if cut is not None:
             text, finish = text[:cut], "stop"
-            kept = self._encode(text)
+            kept = self.prompts.encode(text)
         return GenerationAnswer(text=text, prompt_tokens=prompt_len, completion_tokens=len(kept), finish_reason=finish)
 
     # ---- log-likelihood ----------------------------------------------------------------------
-    def tokenize_loglikelihood(self, request: LoglikelihoodRequest) -> _Scored:
-        """lm-eval's convention: trailing context whitespace moves into the continuation."""
-        context = request.context if isinstance(request.context, str) else self.render_chat(request.context)
-        continuation = request.continuation
-        n_spaces = len(context) - len(context.rstrip())
-        if n_spaces > 0:
-            continuation = context[-n_spaces:] + continuation
-            context = context[:-n_spaces]
-        whole = self._encode(context + continuation)
-        context_ids = self._encode(context) if context else []
-        if not context_ids:
-            prefix = self.tokenizer.bos_token_id if self.tokenizer.bos_token_id is not None else self.tokenizer.eos_token_id
-            return _Scored([prefix, *whole], 1)
-        start = len(context_ids)
-        if whole[:start] != context_ids:  # a merge across the boundary: fall back to separate encoding
-            whole = context_ids + self._encode(continuation)
-        if len(whole) > self.max_length:
-            drop = len(whole) - self.max_length
-            if drop >= start:
-                raise BackendError(f"continuation longer than the model's maximum length {self.max_length}")
-            whole, start = whole[drop:], start - drop
-        return _Scored(whole, start)
-
     def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[LoglikelihoodAnswer]:
-        scored = [self.tokenize_loglikelihood(r) for r in requests]
+        scored = [self.prompts.loglikelihood_tokens(r) for r in requests]
         answers: list[LoglikelihoodAnswer | None] = [None] * len(requests)
         for group, prefix_len in _shared_prefix_groups(scored, self.min_shared_prefix):
             for index, answer in zip(group, self._score_group([scored[i] for i in group], prefix_len)):
                 answers[index] = answer
         return [a for a in answers if a is not None]
 
-    def _score_group(self, items: list[_Scored], prefix_len: int) -> list[LoglikelihoodAnswer]:
+    def _score_group(self, items: list[ScoredTokens], prefix_len: int) -> list[LoglikelihoodAnswer]:
         """One forward over `items`; the first `prefix_len` tokens (shared by all) are run once."""
         import torch
 
@@ -267,8 +214,8 @@ class HFBackend(Backend):
 
         if not self.is_reward_model:
             return super().score(requests)
-        texts = [self.render_chat(r.messages, add_generation_prompt=False) for r in requests]
-        encoded = [self._encode(t) for t in texts]
+        texts = [self.prompts.render_chat(r.messages, add_generation_prompt=False) for r in requests]
+        encoded = [self.prompts.encode(t) for t in texts]
         truncated = [len(e) > self.max_length for e in encoded]
         encoded = [e[: self.max_length] for e in encoded]
         width = max(len(e) for e in encoded)
@@ -286,7 +233,7 @@ class HFBackend(Backend):
         self.model = None  # type: ignore[assignment]
 
 
-def _shared_prefix_groups(items: list[_Scored], min_prefix: int) -> list[tuple[list[int], int]]:
+def _shared_prefix_groups(items: list[ScoredTokens], min_prefix: int) -> list[tuple[list[int], int]]:
     """Group requests whose inputs share >= min_prefix leading tokens; (indices, usable prefix length).
 
     Sorting the token sequences puts sequences with long common prefixes next to each other; a
@@ -342,15 +289,6 @@ def _eos_ids(model: Any, tokenizer: Any) -> set[int]:
     if tokenizer.eos_token_id is not None:
         ids.add(tokenizer.eos_token_id)
     return ids
-
-
-def _model_max_length(config: Any, tokenizer: Any) -> int:
-    for attribute in ("max_position_embeddings", "n_positions", "max_seq_len"):
-        value = getattr(config, attribute, None)
-        if isinstance(value, int) and value > 0:
-            return value
-    value = getattr(tokenizer, "model_max_length", None)
-    return value if isinstance(value, int) and 0 < value < 10**7 else 2048
 
 
 class _RowStops:
