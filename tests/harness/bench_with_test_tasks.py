@@ -5,10 +5,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dialogue_task import ArithmeticDialogueTask  # noqa: E402
-
 from bench.harness import registry  # noqa: E402
 from bench.harness.cli import main  # noqa: E402
+from dialogue_task import ArithmeticDialogueTask  # noqa: E402
 
 registry.register_task(ArithmeticDialogueTask.name, ArithmeticDialogueTask)
 

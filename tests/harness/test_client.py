@@ -6,7 +6,6 @@ import asyncio
 from pathlib import Path
 
 import pytest
-
 from bench.harness.cache import RequestCache
 from bench.harness.client import ModelClient
 from bench.harness.errors import CapabilityError

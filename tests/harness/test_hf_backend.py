@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from bench.harness.backends.hf import HFBackend
 from bench.harness.requests import (
     ChatRequest,

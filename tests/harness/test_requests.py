@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from bench.harness.requests import (
     ChatRequest,
     GenerationAnswer,
