@@ -11,6 +11,10 @@ from pathlib import Path
 
 import pytest
 
+# Tests never reach a model or dataset hub: everything they load is local or made by the test.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CLI_WITH_TEST_TASKS = REPO_ROOT / "tests" / "harness" / "bench_with_test_tasks.py"
 
