@@ -28,9 +28,10 @@ if [ -x .venv/bin/python ] && [ "$(cat .venv/.bench-stamp 2>/dev/null)" = "$stam
     # Environment up to date: only (re)link this checkout, in case the venv served another clone.
     .venv/bin/pip install -q --no-deps --no-build-isolation -e . >/dev/null
 else
-    say "creating the environment in $(readlink -f .venv 2>/dev/null || echo .venv) (a few minutes, once)"
-    rm -rf "$(readlink -f .venv 2>/dev/null || echo .venv)"
-    python3 -m venv .venv
+    target=$(readlink -f .venv 2>/dev/null || echo .venv)
+    say "creating the environment in $target (a few minutes, once)"
+    rm -rf "$target"
+    python3 -m venv "$target"
     .venv/bin/pip install -q --upgrade pip
     .venv/bin/pip install -q torch==2.13.0
     .venv/bin/pip install -q -e ".[dev,vllm]"
