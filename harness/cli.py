@@ -19,7 +19,7 @@ from typing import Any
 from bench.harness import registry
 from bench.harness.backends.base import parse_model_args
 from bench.harness.config import EvalConfig, parse_task_args, read_config_file
-from bench.harness.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_TASK, EXIT_USAGE, BenchError, ConfigError
+from bench.harness.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, BenchError, ConfigError
 from bench.harness.provenance import bench_version
 from bench.harness.summary import format_result_table
 
@@ -131,7 +131,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if outcome.failed_tasks:
         for name in outcome.failed_tasks:
             print(f"bench: error: task {name!r} failed: {outcome.document['tasks'][name]['error']}", file=sys.stderr)
-        code = EXIT_TASK
+        code = outcome.exit_code
     if config.gate_against:
         from bench.harness.gate import gate_documents, load_policy
         from bench.harness.gate_report import render_markdown

@@ -35,7 +35,7 @@ from bench.harness.cache import RequestCache
 from bench.harness.client import ModelClient
 from bench.harness.config import EvalConfig, build_task_config
 from bench.harness.embedded_model import bench_cache_dir
-from bench.harness.errors import BackendError, BenchError, CapabilityError, ConfigError
+from bench.harness.errors import EXIT_TASK, BackendError, BenchError, CapabilityError, ConfigError
 from bench.harness.progress import Progress
 from bench.harness.provenance import environment
 from bench.harness.results import (
@@ -63,6 +63,7 @@ class TaskRun:
     planned: PlannedTask
     output: TaskOutput | None = None
     error: str | None = None
+    exit_code: int = 0  # the failure's exit code: a BenchError's own (bad data: 2), else 4
     wall_time_s: float = 0.0
 
 
@@ -73,6 +74,7 @@ class RunOutcome:
     document: dict[str, Any]
     result_path: Path
     failed_tasks: list[str] = field(default_factory=list)
+    exit_code: int = 0  # 0, or the exit code of the first failed task
 
 
 def plan_tasks(config: EvalConfig) -> list[PlannedTask]:
@@ -154,7 +156,8 @@ async def _run_task(planned: PlannedTask, ctx: TaskContext) -> TaskRun:
         raise
     except Exception as exc:  # one failing task must not lose the others' work
         log.error("task %s failed:\n%s", planned.name, traceback.format_exc())
-        run.error = f"{type(exc).__name__}: {exc}"
+        run.error = str(exc) if isinstance(exc, BenchError) else f"{type(exc).__name__}: {exc}"
+        run.exit_code = exc.exit_code if isinstance(exc, BenchError) else EXIT_TASK
     run.wall_time_s = time.perf_counter() - started
     return run
 
@@ -191,8 +194,8 @@ def evaluate(config: EvalConfig, command: str = "", progress: Progress | None = 
     validate_result(document)
     result_path = run_dir / RESULT_FILENAME
     write_json_atomic(result_path, document)
-    failed = [r.planned.name for r in runs if r.error is not None]
-    return RunOutcome(document, result_path, failed)
+    failed = [r for r in runs if r.error is not None]
+    return RunOutcome(document, result_path, [r.planned.name for r in failed], failed[0].exit_code if failed else 0)
 
 
 async def _run_all(
