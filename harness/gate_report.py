@@ -38,11 +38,6 @@ def md_escape(text: object) -> str:
     return " ".join(value.split())
 
 
-def code_span(text: object) -> str:
-    """Text as an inline code span: literal inside, so only backticks and line breaks need care."""
-    return "`" + " ".join(str(text).replace("`", "'").split()) + "`"
-
-
 def _num(value: float | None) -> str:
     if value is None:
         return "–"
@@ -88,9 +83,9 @@ def _row(c: MetricComparison) -> str:
 
 def _run_line(label: str, run: Any) -> str:
     return (
-        f"- **{label}**: {code_span(run.model)} ({md_escape(run.backend)}, {code_span(run.fingerprint[:23])}), "
-        f"run {code_span(run.run_id)} of {md_escape(run.created_at[:19])}, seed {run.seed}"
-        + (f", git {code_span(run.git_revision[:10])}" if run.git_revision else "")
+        f"- **{label}**: {md_escape(run.model)} ({md_escape(run.backend)}, {md_escape(run.fingerprint[:23])}), "
+        f"run {md_escape(run.run_id)} of {md_escape(run.created_at[:19])}, seed {run.seed}"
+        + (f", git {md_escape(run.git_revision[:10])}" if run.git_revision else "")
     )
 
 
