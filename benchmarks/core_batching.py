@@ -50,9 +50,13 @@ def main() -> None:
     decisions = args.episodes * args.turns
     asyncio.run(run_batched(backend, 2, 1, params))  # warm-up
 
+    if backend.prefix_store is not None:
+        backend.prefix_store.clear()
     start = time.perf_counter()
     batched = asyncio.run(run_batched(backend, args.episodes, args.turns, params))
     batched_s = time.perf_counter() - start
+    if backend.prefix_store is not None:  # each mode starts without the other's reusable prefixes
+        backend.prefix_store.clear()
     start = time.perf_counter()
     sequential = asyncio.run(run_sequential(backend, args.episodes, args.turns, params))
     sequential_s = time.perf_counter() - start

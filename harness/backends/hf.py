@@ -1,8 +1,10 @@
 """Hugging Face transformers backend: CPU or GPU, batched generation, log-likelihoods, reward scores.
 
-- Generation: chat template (with the generation prompt) or raw prompt, left padding, greedy by
-  default; each row stops at its own stop strings / max_tokens, so an answer never depends on its
-  batch-mates (the batch runs to the longest request and rows are cut afterwards).
+- Generation: chat template (with the generation prompt) or raw prompt, greedy by default; one
+  decode loop over the batch (left-padded caches, per-row positions), each row stopping at its own
+  EOS, stop strings or max_tokens and leaving the batch. Prompt prefixes computed before (the
+  conversation so far, a shared preamble) are reused from a bounded key/value store instead of
+  being prefilled again (see hf_generation.py).
 - Log-likelihood: lm-eval's tokenisation convention (context and continuation encoded together,
   trailing context spaces moved into the continuation). Requests whose token sequences share a
   long prefix (few-shot demonstrations, one prompt with several candidate answers) are grouped;
@@ -13,7 +15,8 @@
 
 Model args (`--model-args k=v,...`): dtype (float32|bfloat16|float16|auto; default float32 on CPU,
 bfloat16 on CUDA), device (cpu|cuda|cuda:N|auto), gguf_file, revision, trust_remote_code,
-max_length, min_shared_prefix (tokens; default 16), add_bos_token.
+max_length, min_shared_prefix (tokens; default 16), add_bos_token, prefix_cache_gb (bytes of
+reusable prompt KV kept, default 2; 0 disables reuse).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bench.harness.backends.base import Backend, ModelInfo
+from bench.harness.backends.hf_generation import PrefixKVStore, generate_batch
 from bench.harness.backends.prompting import PromptFormatter, ScoredTokens, model_max_length
 from bench.harness.errors import BackendError, ConfigError
 from bench.harness.model_source import resolve_model, weights_fingerprint
@@ -40,7 +44,7 @@ log = logging.getLogger(__name__)
 
 _KNOWN_ARGS = {
     "dtype", "device", "gguf_file", "revision", "trust_remote_code", "max_length", "min_shared_prefix",
-    "batch_size", "add_bos_token",
+    "batch_size", "add_bos_token", "prefix_cache_gb",
 }
 
 
@@ -90,6 +94,9 @@ class HFBackend(Backend):
         self.max_length = int(args.get("max_length") or model_max_length(self.model.config, self.tokenizer))
         self.min_shared_prefix = int(args.get("min_shared_prefix", 16))
         self.prompts = PromptFormatter(self.tokenizer, self.max_length, bool(args.get("add_bos_token", False)))
+        self.eos_ids = _eos_ids(self.model, self.tokenizer)
+        prefix_cache_gb = float(args.get("prefix_cache_gb", 2.0))
+        self.prefix_store = PrefixKVStore(int(prefix_cache_gb * 2**30), self.min_shared_prefix) if prefix_cache_gb > 0 else None
         self.max_batch_size = int(args.get("batch_size", batch_size))
         self.capabilities = (
             frozenset({RequestKind.SCORE})
@@ -117,35 +124,11 @@ class HFBackend(Backend):
 
     # ---- generation --------------------------------------------------------------------------
     def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationAnswer]:
-        import torch
-
         encoded = [self.prompts.generation_prompt(r) for r in requests]
-        width = max(len(e) for e in encoded)
-        pad = self.tokenizer.pad_token_id
-        input_ids = torch.tensor([[pad] * (width - len(e)) + e for e in encoded], device=self.device)
-        attention = torch.tensor([[0] * (width - len(e)) + [1] * len(e) for e in encoded], device=self.device)
-        sampling = [r.params for r in requests if not r.params.greedy]
-        gen_kwargs: dict[str, Any] = {
-            "max_new_tokens": max(r.params.max_tokens for r in requests),
-            "pad_token_id": pad,
-            "do_sample": bool(sampling),
-        }
-        if sampling:
-            gen_kwargs.update(temperature=sampling[0].temperature, top_p=sampling[0].top_p)
-            torch.manual_seed(sampling[0].seed if sampling[0].seed is not None else 0)
-        else:
-            gen_kwargs.update(temperature=None, top_p=None, top_k=None)
-        stop_criteria = _RowStops(self.tokenizer, [r.params.stop for r in requests], width)
-        with torch.inference_mode():
-            output = self.model.generate(
-                input_ids=input_ids, attention_mask=attention, stopping_criteria=[stop_criteria], **gen_kwargs
-            )
-        answers = []
-        eos_ids = _eos_ids(self.model, self.tokenizer)
-        for row, request in enumerate(requests):
-            new_tokens = output[row, width:].tolist()
-            answers.append(self._finish(new_tokens, request, len(encoded[row]), eos_ids))
-        return answers
+        outputs = generate_batch(
+            self.model, self.tokenizer, encoded, [r.params for r in requests], self.eos_ids, self.prefix_store, self.device
+        )
+        return [self._finish(tokens, r, len(e), self.eos_ids) for tokens, r, e in zip(outputs, requests, encoded)]
 
     def _finish(self, tokens: list[int], request: GenerationRequest, prompt_len: int, eos_ids: set[int]) -> GenerationAnswer:
         """Cut one row at EOS, max_tokens or the first stop string, independent of its batch."""
@@ -289,23 +272,3 @@ def _eos_ids(model: Any, tokenizer: Any) -> set[int]:
     if tokenizer.eos_token_id is not None:
         ids.add(tokenizer.eos_token_id)
     return ids
-
-
-class _RowStops:
-    """Stopping criterion: stop the batch once every row hit EOS or one of its own stop strings."""
-
-    def __init__(self, tokenizer: Any, stops: list[tuple[str, ...]], prompt_width: int) -> None:
-        self.tokenizer, self.stops, self.prompt_width = tokenizer, stops, prompt_width
-        self.any_stops = any(stops)
-
-    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-        import torch
-
-        done = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
-        if not self.any_stops:
-            return done
-        for row, stops in enumerate(self.stops):
-            if stops:
-                text = self.tokenizer.decode(input_ids[row, self.prompt_width :], skip_special_tokens=True)
-                done[row] = any(s in text for s in stops)
-        return done
