@@ -92,6 +92,11 @@ def load_backend_class(name: str) -> Any:
     return _load(BACKEND_GROUP, "backend", name)
 
 
+def _tasks_in_all() -> list[str]:
+    """Tasks that run with their default options (a task sets `in_all = False` if it needs options)."""
+    return [name for name in task_names() if getattr(load_task_class(name), "in_all", True)]
+
+
 def expand_task_names(spec: str | list[str] | tuple[str, ...]) -> list[str]:
     """'uno,codegenbias' or ['uno', ...] or 'all' -> validated, de-duplicated task names in order."""
     raw = spec.split(",") if isinstance(spec, str) else list(spec)
@@ -99,7 +104,7 @@ def expand_task_names(spec: str | list[str] | tuple[str, ...]) -> list[str]:
     for item in (s.strip() for s in raw):
         if not item:
             continue
-        for name in task_names() if item == "all" else [item]:
+        for name in _tasks_in_all() if item == "all" else [item]:
             if name not in _entry_points(TASK_GROUP):
                 raise UnknownNameError("task", name, task_names())
             if name not in names:

@@ -35,6 +35,7 @@ class LmEvalTask:
     config_class: ClassVar[type] = LmEvalConfig
     request_kinds: ClassVar[frozenset[RequestKind]] = frozenset({RequestKind.LOGLIKELIHOOD, RequestKind.COMPLETION})
     headline_metric: ClassVar[str] = ""
+    in_all: ClassVar[bool] = False  # needs --task-args lm_eval.tasks=...; not part of `--tasks all`
     description: ClassVar[str] = "any lm-evaluation-harness task through bench's backends (task-args: lm_eval.tasks=a|b)"
 
     async def run(self, ctx: TaskContext) -> TaskOutput:
