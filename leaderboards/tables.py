@@ -1,0 +1,235 @@
+"""The leaderboard's tables: models x comparable task columns, per-task metric tables, history.
+
+A column is one task at one version: results of different task versions are never mixed in one
+column (a task whose prompts or scoring changed gets a new column, labelled "task v2"). A model
+is identified by its name; for each column a model's cell comes from its newest run that
+finished that task at that version, and every older run stays in the history.
+
+`mean_rank` orders models across columns: in each column with a direction, models are ranked
+1 (best) .. k with ties sharing the lowest rank (scipy.stats.rankdata, method "min"), and a
+model's mean rank is the mean over the columns it has a value in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from bench.leaderboards.collection import (
+    Collection,
+    MetricEntry,
+    RunEntry,
+    SkippedFile,
+    TaskEntry,
+    model_page_slug,
+)
+from scipy.stats import rankdata
+
+
+@dataclass(frozen=True)
+class Column:
+    """One comparable column: `task` at `version`."""
+
+    task: str
+    version: str
+    label: str
+    slug: str
+    headline_metric: str | None
+    direction: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Cell:
+    run: RunEntry
+    task: TaskEntry
+    metric: MetricEntry | None  # the headline metric
+    rank: int | None = None
+    best: bool = False
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    model_name: str
+    slug: str
+    latest_run: RunEntry
+    n_runs: int
+    cells: dict[str, Cell]  # by column slug
+    mean_rank: float | None
+
+
+@dataclass(frozen=True)
+class Board:
+    columns: tuple[Column, ...]
+    rows: tuple[ModelRow, ...]
+    runs: tuple[RunEntry, ...]  # newest first
+    skipped: tuple[SkippedFile, ...]
+
+    def runs_of(self, model_name: str) -> list[RunEntry]:
+        return [r for r in self.runs if r.model_name == model_name]
+
+    def history(self, column: Column) -> list[tuple[RunEntry, TaskEntry]]:
+        """Every run of any model with this task at this version (failed ones too), newest first."""
+        found = []
+        for run in self.runs:
+            entry = run.tasks.get(column.task)
+            if entry is not None and entry.version == column.version:
+                found.append((run, entry))
+        return found
+
+    def metric_names(self, column: Column) -> list[str]:
+        """All metric names of a column's latest cells, headline first, then in first-seen order."""
+        names: list[str] = [column.headline_metric] if column.headline_metric else []
+        for row in self.rows:
+            cell = row.cells.get(column.slug)
+            if cell:
+                names += [m.name for m in cell.task.metrics if m.name not in names]
+        return names
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:60] or "task"
+
+
+def _columns(runs: tuple[RunEntry, ...]) -> list[Column]:
+    versions: dict[str, list[str]] = {}
+    newest: dict[tuple[str, str], TaskEntry] = {}
+    for run in runs:  # newest first, so the first entry seen per (task, version) is the newest
+        for name, entry in run.tasks.items():
+            if not entry.ok:
+                continue
+            key = (name, entry.version)
+            if key not in newest:
+                newest[key] = entry
+                versions.setdefault(name, []).append(entry.version)
+    columns = []
+    for name in sorted(versions):
+        several = len(versions[name]) > 1
+        for version in sorted(versions[name], key=_version_key):
+            entry = newest[(name, version)]
+            headline = entry.headline
+            columns.append(Column(
+                task=name, version=version, label=f"{name} v{version}" if several else name,
+                slug=_slug(f"{name}-v{version}"), headline_metric=headline.name if headline else None,
+                direction=headline.direction if headline else "none", description=entry.description,
+            ))
+    return columns
+
+
+def _version_key(version: str) -> tuple[Any, ...]:
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"[.\-]", version))
+
+
+def _ranks(values: dict[str, float], direction: str) -> dict[str, int]:
+    if direction not in ("higher", "lower") or not values:
+        return {}
+    names = list(values)
+    scores = np.array([values[n] for n in names])
+    ranks = rankdata(-scores if direction == "higher" else scores, method="min")
+    return {n: int(r) for n, r in zip(names, ranks)}
+
+
+def build_board(collection: Collection) -> Board:
+    runs = collection.runs
+    columns = _columns(runs)
+    latest_by_model: dict[str, RunEntry] = {}
+    counts: dict[str, int] = {}
+    for run in runs:
+        latest_by_model.setdefault(run.model_name, run)
+        counts[run.model_name] = counts.get(run.model_name, 0) + 1
+    raw_cells: dict[str, dict[str, Cell]] = {name: {} for name in latest_by_model}
+    for column in columns:
+        for run in runs:
+            entry = run.tasks.get(column.task)
+            if entry is None or not entry.ok or entry.version != column.version:
+                continue
+            if column.slug not in raw_cells[run.model_name]:
+                raw_cells[run.model_name][column.slug] = Cell(run, entry, entry.metric(column.headline_metric))
+    rank_lists: dict[str, list[int]] = {name: [] for name in latest_by_model}
+    for column in columns:
+        values = {
+            name: cells[column.slug].metric.value  # type: ignore[union-attr]
+            for name, cells in raw_cells.items()
+            if column.slug in cells and cells[column.slug].metric is not None
+            and cells[column.slug].metric.value is not None  # type: ignore[union-attr]
+        }
+        ranks = _ranks(values, column.direction)  # type: ignore[arg-type]
+        for name, rank in ranks.items():
+            old = raw_cells[name][column.slug]
+            raw_cells[name][column.slug] = Cell(old.run, old.task, old.metric, rank, rank == 1 and len(ranks) > 1)
+            rank_lists[name].append(rank)
+    rows = [
+        ModelRow(
+            model_name=name, slug=model_page_slug(name), latest_run=latest_by_model[name], n_runs=counts[name],
+            cells=raw_cells[name], mean_rank=float(np.mean(rank_lists[name])) if rank_lists[name] else None,
+        )
+        for name in latest_by_model
+    ]
+    rows.sort(key=lambda r: (r.mean_rank is None, r.mean_rank if r.mean_rank is not None else 0.0, r.model_name))
+    return Board(tuple(columns), tuple(rows), runs, collection.skipped)
+
+
+# ------------------------------------------------------------------------------ data files
+
+
+def overview_frame(board: Board) -> pd.DataFrame:
+    """One row per model: mean rank, then per column the headline value, its CI and n."""
+    records = []
+    for row in board.rows:
+        record: dict[str, Any] = {"model": row.model_name, "mean_rank": row.mean_rank,
+                                  "latest_run": row.latest_run.run_id, "runs": row.n_runs}
+        for column in board.columns:
+            cell = row.cells.get(column.slug)
+            metric = cell.metric if cell else None
+            interval = metric.interval if metric else None
+            prefix = f"{column.label}: {column.headline_metric}"
+            record[prefix] = metric.value if metric else None
+            record[f"{prefix} ci_low"] = interval[0] if interval else None
+            record[f"{prefix} ci_high"] = interval[1] if interval else None
+            record[f"{prefix} n"] = metric.n if metric else None
+        records.append(record)
+    return pd.DataFrame.from_records(records)
+
+
+def metrics_frame(board: Board) -> pd.DataFrame:
+    """Every metric of every run (long format); `latest` marks the values the overview shows."""
+    shown = {(row.model_name, slug): cell.run.run_id for row in board.rows for slug, cell in row.cells.items()}
+    slugs = {(c.task, c.version): c.slug for c in board.columns}
+    records = []
+    for run in board.runs:
+        for task in run.tasks.values():
+            slug = slugs.get((task.name, task.version))
+            for metric in task.metrics:
+                interval = metric.interval
+                records.append({
+                    "model": run.model_name, "run_id": run.run_id, "created_at": run.created_at.isoformat(),
+                    "fingerprint": run.model.get("fingerprint"), "backend": run.model.get("backend"),
+                    "seed": run.seed, "task": task.name, "task_version": task.version, "metric": metric.name,
+                    "headline": metric.name == (task.headline.name if task.headline else None),
+                    "direction": metric.direction, "value": metric.value, "n": metric.n, "stderr": metric.stderr,
+                    "ci_low": interval[0] if interval else None, "ci_high": interval[1] if interval else None,
+                    "ci_level": metric.ci_level,
+                    "latest": slug is not None and shown.get((run.model_name, slug)) == run.run_id,
+                })
+    columns = ["model", "run_id", "created_at", "fingerprint", "backend", "seed", "task", "task_version", "metric",
+               "headline", "direction", "value", "n", "stderr", "ci_low", "ci_high", "ci_level", "latest"]
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+def runs_json(board: Board) -> list[dict[str, Any]]:
+    """Each run's identity, provenance and task summaries, for data/runs.json."""
+    return [
+        {
+            "run_id": run.run_id, "created_at": run.created_at.isoformat(), "model": run.model,
+            "config": run.config, "provenance": run.provenance,
+            "tasks": {
+                name: {"version": t.version, "status": t.status, "error": t.error, "headline_metric": t.headline_metric,
+                       "metrics": [m.__dict__ for m in t.metrics], "n_samples": t.n_samples}
+                for name, t in run.tasks.items()
+            },
+        }
+        for run in board.runs
+    ]
