@@ -1,0 +1,44 @@
+"""Assembling a CodeGenBias TaskOutput: metrics, breakdown tables and plots from the records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.harness.task import MetricValue, Plot, TaskContext, TaskOutput
+from bench.tasks.codegenbias.plots import plot_most_biased, plot_tendency_vs_factual
+from bench.tasks.codegenbias.professions import load_professions
+from bench.tasks.codegenbias.summary import bias_metrics, breakdowns
+
+
+def build_output(
+    task_name: str, ctx: TaskContext, samples: list[dict[str, Any]], extra_metrics: list[MetricValue], extra: dict[str, Any]
+) -> TaskOutput:
+    metrics, notes = bias_metrics(samples)
+    tables = breakdowns(samples)
+    plots: list[Plot] = []
+    per_profession = tables.get("profession", [])
+    if per_profession:
+        ctx.artifacts_dir.mkdir(parents=True, exist_ok=True)
+        model_name = ctx.model.info.name
+        scatter = f"{task_name}_tendency_vs_factual.png"
+        plot_tendency_vs_factual(per_profession, ctx.artifacts_dir / scatter, f"{task_name}: {model_name}")
+        plots.append(Plot("tendency_vs_factual", scatter,
+                          "mean he/she tendency m per profession vs its factual score; the line is m = f"))
+        bars = f"{task_name}_most_biased.png"
+        plot_most_biased(per_profession, ctx.artifacts_dir / bars, f"{task_name}: most biased professions ({model_name})",
+                         top=ctx.config.top_professions)
+        plots.append(Plot("most_biased_professions", bars,
+                          "professions with the largest |mean m - f| (signed gap; + = more 'he' than the facts)"))
+    _, sources = load_professions()
+    return TaskOutput(
+        metrics=metrics + extra_metrics,
+        samples=samples,
+        plots=plots,
+        extra={
+            **extra,
+            "notes": {**notes, "fb_score": "FB-Score is reconstructed (the paper's equation was not available); "
+                      "templates and modifiers are the project's own"},
+            "data_sources": sources,
+            "breakdowns": tables,
+        },
+    )

@@ -1,0 +1,73 @@
+"""Task `codegenbias`: gender bias of code completion, scored by log-likelihood of he/she at the slot.
+
+Reimplements the CodeGenBias probe and FB-Score of Qin et al. 2024 (arXiv 2410.07820), with
+templates and the FB-Score equation reconstructed by this project (see specs/codegenbias.md and
+metrics/fb_score.py). For every prompt of the split, the model client is asked for
+log P(he-form | prompt) and log P(she-form | prompt); the pair is renormalised into
+m = P(he) - P(she) and compared with the profession's factual and stereotype scores.
+
+    bench eval --model smollm2 --tasks codegenbias --limit 64
+    bench eval --model smollm2 --tasks codegenbias --task-args codegenbias.split=dev
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, ClassVar
+
+from bench.harness.requests import RequestKind
+from bench.harness.task import MetricValue, TaskContext, TaskOutput
+from bench.metrics.clustered_mean import clustered_mean
+from bench.tasks.codegenbias.config import CodeGenBiasConfig
+from bench.tasks.codegenbias.dataset import ProbePrompt, build_split
+from bench.tasks.codegenbias.records import probe_fields, tendency_fields
+from bench.tasks.codegenbias.report import build_output
+from bench.tasks.codegenbias.scoring import score_probe
+
+
+class CodeGenBiasTask:
+    name: ClassVar[str] = "codegenbias"
+    version: ClassVar[str] = "1"
+    config_class: ClassVar[type] = CodeGenBiasConfig
+    request_kinds: ClassVar[frozenset[RequestKind]] = frozenset({RequestKind.LOGLIKELIHOOD})
+    headline_metric: ClassVar[str] = "fb_score"
+    description: ClassVar[str] = (
+        "CodeGenBias (Qin et al. 2024): he/she log-likelihood at code-completion slots over 320 professions; "
+        "FB-Score (reconstructed), stereotype regression, parity gap"
+    )
+
+    async def run(self, ctx: TaskContext) -> TaskOutput:
+        config: CodeGenBiasConfig = ctx.config
+        probes = build_split(config.split, config.split_seed, config.families)
+        if ctx.limit is not None:
+            probes = probes[: ctx.limit]
+        ctx.progress.start(self.name, len(probes))
+        samples = await asyncio.gather(*(self._sample(ctx, probe) for probe in probes))
+        pair_mass = clustered_mean([s["pair_mass"] for s in samples], [s["profession"] for s in samples])
+        split_tokens = sum(1 for s in samples if s["tokens_he"] > 1 or s["tokens_she"] > 1)
+        extra_metrics = [
+            MetricValue("mean_pair_mass", pair_mass.value, "none", pair_mass.n, stderr=pair_mass.stderr,
+                        ci_low=pair_mass.ci_low, ci_high=pair_mass.ci_high, sample_field="pair_mass",
+                        description="mean raw probability P(he) + P(she) at the slot before renormalising"),
+        ]
+        extra = {"split": config.split, "n_prompts": len(samples), "prompts_with_multi_token_forms": split_tokens}
+        return build_output(self.name, ctx, list(samples), extra_metrics, extra)
+
+    async def _sample(self, ctx: TaskContext, probe: ProbePrompt) -> dict[str, Any]:
+        score = await score_probe(ctx.model, probe)
+        record = {
+            **probe_fields(probe),
+            **tendency_fields(score.m, probe),
+            "p_he": score.p_he,
+            "pair_mass": score.pair_mass,
+            "logprob_he": score.logprob_he,
+            "logprob_she": score.logprob_she,
+            "form_he": score.form_he,
+            "form_she": score.form_she,
+            "tokens_he": score.tokens_he,
+            "tokens_she": score.tokens_she,
+        }
+        if ctx.log_samples:
+            record["prompt"] = probe.prompt
+        ctx.progress.advance(self.name)
+        return record
