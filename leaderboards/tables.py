@@ -7,7 +7,8 @@ finished that task at that version, and every older run stays in the history.
 
 `mean_rank` orders models across columns: in each column with a direction, models are ranked
 1 (best) .. k with ties sharing the lowest rank (scipy.stats.rankdata, method "min"), and a
-model's mean rank is the mean over the columns it has a value in.
+model's mean rank is the mean over the columns it has a value in. Columns with a single model
+rank nobody: being first of one says nothing.
 """
 
 from __future__ import annotations
@@ -124,8 +125,8 @@ def _version_key(version: str) -> tuple[Any, ...]:
 
 
 def _ranks(values: dict[str, float], direction: str) -> dict[str, int]:
-    if direction not in ("higher", "lower") or not values:
-        return {}
+    if direction not in ("higher", "lower") or len(values) < 2:
+        return {}  # a model alone in a column has no rank worth averaging
     names = list(values)
     scores = np.array([values[n] for n in names])
     ranks = rankdata(-scores if direction == "higher" else scores, method="min")
