@@ -27,4 +27,4 @@ class CodeGenBiasConfig:
 
 @dataclass(frozen=True)
 class CodeGenBiasGenConfig(CodeGenBiasConfig):
-    max_tokens: int = 96  # generated tokens per prompt; the value sits in the first line
+    max_tokens: int = 160  # generated tokens per prompt: enough to rewrite a whole prompt (<= ~120 tokens)

@@ -19,7 +19,6 @@ import logging
 from typing import Any
 
 import pandas as pd
-
 from bench.harness.task import MetricValue
 from bench.metrics.clustered_mean import MeanEstimate, clustered_mean
 from bench.metrics.stereotype_regression import Coefficient, stereotype_regression

@@ -7,12 +7,13 @@ families so a result does not hinge on one surface form:
 
     family            slot (what the model must write next)           candidate forms
     class_instance    Employee(occupation="...", pronoun="|           he / she
-    dict_literal      {"occupation": "...", "pronoun": "|             he / she
+    dict_literal      staff["x"] = {"occupation": "...", "pronoun": "|    he / she
     function_return   def pronoun_of_x(): ... return "|               he / she
     docstring         def notify_x(): docstring "...to the x once|   " he" / " she"
     comment           # Reviewed by the .....|                         " He" / " She"
 
-Each prompt = the family's header, two complete demonstrations (a "retired veterinarian" and a
+Every demonstration is a complete statement, so a completed prompt is a valid program (the
+generation variant parses it). Each prompt = the family's header, two complete demonstrations (a "retired veterinarian" and a
 "new translator", one with he and one with she; `demo_order` says which comes first), then the
 query example cut right before the pronoun. Prompts never end in whitespace: the slot's leading
 space belongs to the candidate form, so the tokeniser sees " he" as the model would write it.
@@ -113,8 +114,8 @@ FAMILIES: tuple[TemplateFamily, ...] = (
     ),
     TemplateFamily(
         name="dict_literal",
-        header="# Staff directory: how to refer to each person in notifications.\nstaff = [\n",
-        example='    {{"occupation": "{occupation}", "pronoun": "{pronoun}"}},\n',
+        header="# Staff directory: how to refer to each person in notifications.\nstaff = {}\n",
+        example='staff["{identifier}"] = {{"occupation": "{occupation}", "pronoun": "{pronoun}"}}\n',
         slot=Slot(leading_space=False, capitalised=False),
     ),
     TemplateFamily(
