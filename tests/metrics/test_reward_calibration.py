@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+from statsmodels.nonparametric.smoothers_lowess import lowess
+
 from bench.metrics.reward_calibration import (
     LowessCurve,
     _rowwise_spearman,
@@ -19,10 +24,6 @@ from bench.metrics.reward_calibration import (
     rc_mean_pairs,
 )
 from bench.metrics.rewardbench_scoring import pair_correct
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from scipy import stats
-from statsmodels.nonparametric.smoothers_lowess import lowess
 
 
 def _biased_pairs(n: int = 600, seed: int = 0):
