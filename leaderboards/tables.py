@@ -13,6 +13,7 @@ rank nobody: being first of one says nothing.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -92,7 +93,11 @@ class Board:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:60] or "task"
+    """A file-name-safe slug; names that had to be changed get a hash so two never collide."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:60] or "task"
+    if slug != text:
+        slug += "-" + hashlib.sha256(text.encode()).hexdigest()[:8]
+    return slug
 
 
 def _columns(runs: tuple[RunEntry, ...]) -> list[Column]:

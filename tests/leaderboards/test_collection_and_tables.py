@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,12 @@ def test_model_page_slugs_are_unique_for_names_that_slug_alike() -> None:
     assert model_page_slug("a/b") != model_page_slug("a b")
     assert model_page_slug(HOSTILE).endswith(model_page_slug(HOSTILE)[-8:])
     assert "<" not in model_page_slug(HOSTILE)
+
+
+def test_task_names_that_slug_alike_get_distinct_columns(tmp_path: Path) -> None:
+    write_result(tmp_path / "r", "m", "r1", "2026-01-01T00:00:00+00:00",
+                 {"a b": task([metric("acc", 0.5)]), "a/b": task([metric("acc", 0.6)]), "a-b": task([metric("acc", 0.7)])})
+    board = build_board(collect_runs(tmp_path / "r"))
+    slugs = [c.slug for c in board.columns]
+    assert len(set(slugs)) == 3 and "a-b-v1" in slugs
+    assert all(re.fullmatch(r"[A-Za-z0-9._-]+", s) for s in slugs)
