@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness.errors import DataError
-from bench.metrics.rewardbench_scoring import SUBSET_SECTION
+from bench.metrics.rewardbench_scoring import SECTIONS, SUBSET_SECTION
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +49,8 @@ class RewardBenchPair:
 
 
 def load_pairs(source: str = SAMPLE, limit: int | None = None) -> list[RewardBenchPair]:
-    """Pairs from `source` (see the module docstring); `limit` keeps the first N in subset round-robin
-    order, so a small limit still spans every section present."""
+    """Pairs from `source` (see the module docstring); `limit` keeps the first N in section and subset
+    round-robin order, so a small limit still spans every section present."""
     if source == SAMPLE:
         pairs = load_sample_pairs()
     elif source == HUB_DATASET:
@@ -141,15 +141,18 @@ def pairs_from_rows(rows: Iterable[Mapping[str, Any]], where: str) -> list[Rewar
 
 
 def spread_over_subsets(pairs: list[RewardBenchPair]) -> list[RewardBenchPair]:
-    """Round-robin over subsets (first pair of each subset, then the second of each...)."""
-    by_subset: dict[str, list[RewardBenchPair]] = {}
-    for pair in pairs:
-        by_subset.setdefault(pair.subset, []).append(pair)
+    """Interleave sections, and within a section its subsets: limit 4 gives one pair per section,
+    limit 13 on the sample one pair per subset."""
+    sections: dict[str, list[RewardBenchPair]] = {}
+    for section in SECTIONS:
+        by_subset = [[p for p in pairs if p.subset == s] for s in SECTIONS[section]]
+        sections[section] = _round_robin([group for group in by_subset if group])
+    return _round_robin([queue for queue in sections.values() if queue])
+
+
+def _round_robin(queues: list[list[RewardBenchPair]]) -> list[RewardBenchPair]:
     ordered: list[RewardBenchPair] = []
-    depth = max(len(v) for v in by_subset.values())
-    for round_index in range(depth):
-        for subset in sorted(by_subset, key=lambda s: (list(SUBSET_SECTION).index(s))):
-            members = by_subset[subset]
-            if round_index < len(members):
-                ordered.append(members[round_index])
+    depth = max((len(q) for q in queues), default=0)
+    for index in range(depth):
+        ordered.extend(q[index] for q in queues if index < len(q))
     return ordered
