@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-
 from bench.metrics.reward_calibration import (
     LowessCurve,
     SpearmanWithCI,

@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from bench.harness.errors import EXIT_OK, DataError, UsageError
 from bench.harness.results import write_bytes_atomic, write_json_atomic
 from bench.tasks.rewardbench_length.analysis import (

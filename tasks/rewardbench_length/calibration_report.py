@@ -15,7 +15,6 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
-
 from bench.harness.errors import DataError
 from bench.harness.results import json_safe
 from bench.metrics.rewardbench_scoring import SECTIONS

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from bench.harness.errors import DataError
 from bench.metrics.rewardbench_scoring import SUBSET_SECTION
 from bench.tasks.rewardbench_length.analysis import ScoredPairs, response_feature

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-
 from bench.harness.errors import ConfigError
 from bench.harness.requests import RequestKind
 from bench.harness.task import MetricValue, Plot, TaskContext, TaskOutput
@@ -44,7 +43,12 @@ from bench.tasks.rewardbench_length.analysis import (
 )
 from bench.tasks.rewardbench_length.data import SAMPLE, RewardBenchPair, load_pairs
 from bench.tasks.rewardbench_length.plots import plot_reward_vs_length
-from bench.tasks.rewardbench_length.rewards import REWARD_KINDS, PairRewards, pair_rewards, resolve_reward_kind
+from bench.tasks.rewardbench_length.rewards import (
+    REWARD_KINDS,
+    PairRewards,
+    pair_rewards,
+    resolve_reward_kind,
+)
 
 log = logging.getLogger(__name__)
 
@@ -213,9 +217,8 @@ class RewardBenchLengthTask:
 
 
 def _tokenizer(ctx: TaskContext, config: RewardBenchLengthConfig) -> Any:
-    from transformers import AutoTokenizer
-
     from bench.harness.model_source import resolve_model
+    from transformers import AutoTokenizer
 
     name = config.tokenizer or resolve_model(ctx.model.info.name).path
     try:

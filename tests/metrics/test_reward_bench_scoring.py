@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from bench.metrics.rewardbench_scoring import (
     SECTIONS,
     example_counts,
@@ -17,6 +14,8 @@ from bench.metrics.rewardbench_scoring import (
     section_scores,
     subset_accuracies,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 def test_ties_and_nan_count_as_wrong():

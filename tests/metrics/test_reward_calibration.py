@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from scipy import stats
-from statsmodels.nonparametric.smoothers_lowess import lowess
-
 from bench.metrics.reward_calibration import (
     LowessCurve,
     _rowwise_spearman,
@@ -24,6 +19,10 @@ from bench.metrics.reward_calibration import (
     rc_mean_pairs,
 )
 from bench.metrics.rewardbench_scoring import pair_correct
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+from statsmodels.nonparametric.smoothers_lowess import lowess
 
 
 def _biased_pairs(n: int = 600, seed: int = 0):
@@ -65,7 +64,7 @@ def test_rc_lwr_raises_accuracy_where_length_misleads():
 @settings(max_examples=40, deadline=None)
 @given(
     st.lists(st.tuples(st.integers(1, 300), st.integers(1, 300)), min_size=4, max_size=30),
-    st.lists(st.floats(-5, 5, allow_nan=False), min_size=60, max_size=60),
+    st.lists(st.floats(-5, 5, allow_nan=False), min_size=90, max_size=90),
     st.sampled_from([0.3, 0.6, 1.0]),
 )
 def test_rc_lwr_keeps_the_order_of_equal_length_pairs(length_pairs, reward_pool, frac):

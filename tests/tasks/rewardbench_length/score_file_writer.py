@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from bench.tasks.rewardbench_length.data import RewardBenchPair
 
 

@@ -9,10 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from bench.harness.cli import main
 from bench.metrics.reward_calibration import rc_lwr
-from bench.metrics.rewardbench_scoring import pair_correct, rewardbench_score, section_scores, subset_accuracies
+from bench.metrics.rewardbench_scoring import (
+    pair_correct,
+    rewardbench_score,
+    section_scores,
+    subset_accuracies,
+)
 from bench.tasks.rewardbench_length.calibration_report import validate_report
 from bench.tasks.rewardbench_length.data import load_sample_pairs
 

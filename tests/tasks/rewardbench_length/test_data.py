@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from bench.harness.errors import DataError
 from bench.metrics.rewardbench_scoring import SECTIONS
 from bench.tasks.rewardbench_length.data import load_pairs, load_sample_pairs
