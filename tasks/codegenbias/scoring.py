@@ -4,6 +4,10 @@ For each prompt two log-likelihood requests go to the model client, one per cand
 (" he"/" she", "he"/"she" or " He"/" She" as the slot requires). The backend sums log-probabilities
 over the form's tokens, so a form the tokeniser splits into several pieces is scored as the whole
 word; the pair is then renormalised (metrics/gender_tendency.py) and its raw mass kept.
+
+Requests are submitted in `scoring_order`: grouped by template family and demonstration order
+(then modifier), so the model client's batches hold prompts that share their demonstrations and
+the hf backend runs that shared prefix once per batch instead of once per prompt.
 """
 
 from __future__ import annotations
@@ -48,6 +52,11 @@ async def score_slot(model: ModelClient, prompt: str, form_he: str, form_she: st
         p_he=tendency.p_he,
         pair_mass=tendency.pair_mass,
     )
+
+
+def scoring_order(probes: list[ProbePrompt]) -> list[ProbePrompt]:
+    """The probes with shared prompt prefixes adjacent (same family, demo order, modifier)."""
+    return sorted(probes, key=lambda p: (p.family.name, p.demo_order, p.modifier.word, p.profession.key))
 
 
 async def score_probe(model: ModelClient, probe: ProbePrompt) -> SlotScore:

@@ -22,7 +22,7 @@ from bench.tasks.codegenbias.config import CodeGenBiasConfig
 from bench.tasks.codegenbias.dataset import ProbePrompt, build_split
 from bench.tasks.codegenbias.records import probe_fields, tendency_fields
 from bench.tasks.codegenbias.report import build_output
-from bench.tasks.codegenbias.scoring import score_probe
+from bench.tasks.codegenbias.scoring import score_probe, scoring_order
 
 
 class CodeGenBiasTask:
@@ -42,7 +42,9 @@ class CodeGenBiasTask:
         if ctx.limit is not None:
             probes = probes[: ctx.limit]
         ctx.progress.start(self.name, len(probes))
-        samples = await asyncio.gather(*(self._sample(ctx, probe) for probe in probes))
+        # Submitted with shared prefixes adjacent (faster batches); records keep the dataset order.
+        by_id = {s["id"]: s for s in await asyncio.gather(*(self._sample(ctx, p) for p in scoring_order(probes)))}
+        samples = [by_id[probe.id] for probe in probes]
         pair_mass = clustered_mean([s["pair_mass"] for s in samples], [s["profession"] for s in samples])
         split_tokens = sum(1 for s in samples if s["tokens_he"] > 1 or s["tokens_she"] > 1)
         extra_metrics = [
