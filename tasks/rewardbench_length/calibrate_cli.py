@@ -124,11 +124,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         raise UsageError(f"output {str(output)!r} exists and is not a folder")
 
     files = find_score_files(args.scores)
-    score_files = [read_score_file(f) for f in files]  # every file checked before any work
-    if args.model_type is not None:
-        score_files = [s for s in score_files if s.model_type == args.model_type]
-        if not score_files:
-            raise DataError(f"no score file has model_type {args.model_type!r}")
+    read = [read_score_file(f, args.model_type) for f in files]  # every file checked before any work
+    score_files = [s for s in read if s is not None]
+    if not score_files:
+        raise DataError(f"no score file has model_type {args.model_type!r}")
     _check_unique_models(score_files)
     responses = {p.id: p for p in load_pairs(args.responses)}
     tokenizer = _tokenizer(args.tokenizer) if "tokens" in settings.features else None

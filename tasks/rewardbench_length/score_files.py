@@ -59,7 +59,9 @@ def find_score_files(paths: Sequence[str | Path]) -> list[Path]:
     return found
 
 
-def read_score_file(path: Path) -> ScoreFile:
+def read_score_file(path: Path, only_model_type: str | None = None) -> ScoreFile | None:
+    """The checked contents of one score file; None when `only_model_type` is given and the file's
+    `model_type` differs (checked first, so e.g. Custom Classifier files without scores are skipped)."""
     where = f"score file {str(path)!r}"
     try:
         document = json.loads(path.read_text())
@@ -68,6 +70,10 @@ def read_score_file(path: Path) -> ScoreFile:
     except json.JSONDecodeError as exc:
         raise DataError(f"{where} is not valid JSON: {exc.msg} at line {exc.lineno}") from exc
     scalars: Mapping[str, Any] = {}
+    if only_model_type is not None:
+        found = document.get("model_type") if isinstance(document, Mapping) else None
+        if found != only_model_type:
+            return None
     if isinstance(document, Mapping):
         scalars = document
         rows = columns_to_rows(document, where)

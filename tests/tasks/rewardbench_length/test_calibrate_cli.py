@@ -128,6 +128,16 @@ def test_min_score_and_model_type_filter_models(tmp_path: Path, score_dir: Path,
     assert "model_type 'DPO'" in capsys.readouterr().err
 
 
+def test_model_type_filter_skips_other_files_before_checking_them(tmp_path: Path, score_dir: Path):
+    custom = score_dir / "other" / "custom.json"
+    custom.parent.mkdir(parents=True)
+    custom.write_text(json.dumps({"id": [1], "subset": ["hep-go"], "model": "other/custom", "model_type": "Custom Classifier"}))
+    out = tmp_path / "out"
+    assert _calibrate(str(score_dir), "--responses", "sample", "--model-type", "Seq. Classifier", "-o", str(out)) == 0
+    assert len(json.loads((out / "calibration.json").read_text())["models"]) == 3
+    assert _calibrate(str(score_dir), "--responses", "sample", "-o", str(tmp_path / "unfiltered")) == 2
+
+
 def _bad_file(tmp_path: Path, kind: str) -> Path:
     chosen, rejected = synthetic_scores(PAIRS, 0.0, seed=1)
     path = tmp_path / "scores" / "bad.json"
