@@ -117,6 +117,13 @@ def rc_lwr(
     return np.asarray(rewards, dtype=float) - alpha * fitted
 
 
+def calibrate_with_curve(curve: LowessCurve, lengths: ArrayLike, rewards: ArrayLike, alpha: float = 1.0) -> FloatArray:
+    """Out-of-sample RC-LWR: r_cal = r - alpha * b_hat(c) with a curve fitted on other responses
+    (e.g. fitted on policy outputs, applied to baseline outputs as in the paper's AlpacaEval
+    setting); b_hat interpolates between the curve's knots and clamps beyond its ends."""
+    return np.asarray(rewards, dtype=float) - alpha * curve.evaluate(lengths)
+
+
 # ---- RC-Mean ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class RcMeanResult:

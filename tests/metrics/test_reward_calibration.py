@@ -7,6 +7,7 @@ import pytest
 from bench.metrics.reward_calibration import (
     LowessCurve,
     _rowwise_spearman,
+    calibrate_with_curve,
     char_length,
     length_penalty,
     length_reward_spearman,
@@ -107,6 +108,12 @@ def test_lowess_curve_interpolates_between_knots_and_clamps_outside():
     curve = LowessCurve(np.array([10.0, 20.0, 40.0]), np.array([1.0, 3.0, 2.0]))
     np.testing.assert_allclose(curve.evaluate([15, 30, 20]), [2.0, 2.5, 3.0])
     np.testing.assert_allclose(curve.evaluate([0, 5, 100]), [1.0, 1.0, 2.0])
+
+
+def test_calibrating_new_responses_with_a_fitted_curve_interpolates_and_clamps():
+    curve = LowessCurve(np.array([100.0, 200.0]), np.array([1.0, 2.0]))
+    np.testing.assert_allclose(calibrate_with_curve(curve, [150, 50, 900], [5.0, 5.0, 5.0]), [3.5, 4.0, 3.0])
+    np.testing.assert_allclose(calibrate_with_curve(curve, [150], [5.0], alpha=0.5), [4.25])
 
 
 def test_out_of_sample_calibration_matches_in_sample_on_training_lengths():
