@@ -1,0 +1,180 @@
+"""LLM players: the vanilla player and TuTri, as async coroutines awaiting a chat model.
+
+`decide(state, legal, rng)` is called by match.py for every decision of the seat that has at
+least two candidates (card: >= 2 distinct playable cards; colour after the seat's black card;
+challenge on a Wild Draw Four played on it). Each model answer is parsed strictly
+(answer_parsing.py); an unusable answer is followed by a correction turn, up to `max_retries`
+times; then the action is drawn uniformly from the candidates and recorded as a fallback.
+
+TuTri (spec §2) asks three turns in the same chat for every decision: the vanilla prompt, a
+reflection on game-history statistics, a reflection on strategy tips; the last usable action
+wins (a reflection turn whose answers stay unusable keeps the action in force).
+The model is anything with `async chat(messages, params) -> GenerationAnswer` (ModelClient).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bench.arenas.uno.actions import COLOUR_ACTIONS, Phase
+from bench.arenas.uno.answer_parsing import parse_answer
+from bench.arenas.uno.cards import COLOURS, card_name
+from bench.arenas.uno.engine import UnoState
+from bench.arenas.uno.prompts import (
+    decision_kind,
+    history_reflection_prompt,
+    strategy_reflection_prompt,
+    vanilla_prompt,
+)
+from bench.harness.requests import GenerationAnswer, GenerationParams, Message
+
+
+class ChatModel(Protocol):
+    async def chat(self, messages: list[Message], params: GenerationParams | None = None) -> GenerationAnswer: ...
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One model call: the stage ("initial", "history", "strategy"), its answer and parse error."""
+
+    stage: str
+    response: str
+    error: str | None
+    error_kind: str | None
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass(frozen=True)
+class LLMDecision:
+    """The outcome of one decision. `action` is what was played."""
+
+    kind: str  # "card" | "colour" | "challenge"
+    candidates: tuple[int, ...]  # engine actions, in the order shown to the model
+    action: int
+    fallback: bool  # the initial answer stayed unusable after all retries: random candidate
+    attempts: tuple[Attempt, ...]
+    stage_actions: tuple[int, ...] = ()  # TuTri: the action in force after each of the 3 stages
+    conversation: tuple[Message, ...] = field(default=(), repr=False)
+
+    @property
+    def model_calls(self) -> int:
+        return len(self.attempts)
+
+    @property
+    def invalid_answers(self) -> int:
+        return sum(1 for a in self.attempts if a.error is not None)
+
+
+def candidate_labels(state: UnoState, candidates: list[int], kind: str) -> list[str]:
+    if kind == "card":
+        return [card_name(a) for a in candidates]
+    if kind == "colour":
+        return list(COLOURS)
+    return ["No", "Yes"]
+
+
+def ordered_candidates(state: UnoState, legal: list[int]) -> list[int]:
+    """Candidates in the order the answer refers to them: cards sorted by kind; colours
+    Red..Green; challenge No, Yes."""
+    if state.phase == Phase.COLOUR:
+        return list(COLOUR_ACTIONS)
+    return sorted(legal)
+
+
+class LLMPlayer:
+    """The vanilla LLM player."""
+
+    name = "llm"
+
+    def __init__(
+        self,
+        model: ChatModel,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        max_retries: int = 2,
+        history_window: int = 20,
+    ) -> None:
+        self.model = model
+        self.params = GenerationParams(max_tokens=max_tokens, temperature=temperature)
+        self.max_retries = max_retries
+        self.history_window = history_window
+
+    async def decide(self, state: UnoState, legal: list[int], rng: random.Random) -> LLMDecision:
+        kind = decision_kind(state)
+        candidates = ordered_candidates(state, legal)
+        labels = candidate_labels(state, candidates, kind)
+        messages = [Message("user", vanilla_prompt(state, labels, kind, self.history_window))]
+        attempts: list[Attempt] = []
+        index, messages = await self._ask(messages, kind, len(candidates), "initial", attempts)
+        fallback = index is None
+        if index is None:
+            index = int(rng.random() * len(candidates))
+        return await self._finish(state, kind, candidates, index, fallback, attempts, messages)
+
+    async def _finish(
+        self, state: UnoState, kind: str, candidates: list[int], index: int, fallback: bool,
+        attempts: list[Attempt], messages: list[Message],
+    ) -> LLMDecision:
+        return LLMDecision(kind, tuple(candidates), candidates[index], fallback, tuple(attempts), (candidates[index],),
+                           tuple(messages))
+
+    async def _ask(
+        self, messages: list[Message], kind: str, num_candidates: int, stage: str, attempts: list[Attempt]
+    ) -> tuple[int | None, list[Message]]:
+        """Ask, then re-ask with the parse error up to max_retries times. Returns (index or None,
+        the conversation including the last answer)."""
+        conversation = list(messages)
+        for attempt in range(self.max_retries + 1):
+            answer = await self.model.chat(conversation, params=self.params)
+            parsed = parse_answer(answer.text, kind, num_candidates)
+            attempts.append(Attempt(stage, answer.text, parsed.error, parsed.error_kind, answer.prompt_tokens,
+                                    answer.completion_tokens))
+            conversation.append(Message("assistant", answer.text))
+            if parsed.index is not None:
+                return parsed.index, conversation
+            if attempt < self.max_retries:
+                conversation.append(Message("user", f"Your answer could not be used: {parsed.error}. "
+                                                    "Answer again with the JSON object only."))
+        # Drop the failed exchange so later turns see a clean conversation.
+        return None, list(messages)
+
+
+class TuTriPlayer(LLMPlayer):
+    """TuTri: the vanilla answer, then reflection on game-history statistics, then on strategy tips."""
+
+    name = "tutri"
+
+    async def _finish(
+        self, state: UnoState, kind: str, candidates: list[int], index: int, fallback: bool,
+        attempts: list[Attempt], messages: list[Message],
+    ) -> LLMDecision:
+        if fallback:
+            # The model's own answer was unusable: show it the action actually in force.
+            messages = [*messages, Message("assistant", json.dumps({"thoughts": "", "action": _action_value(kind, index)}))]
+        stage_actions = [candidates[index]]
+        for stage, prompt in (
+            ("history", history_reflection_prompt(state, kind, self.history_window)),
+            ("strategy", strategy_reflection_prompt(kind)),
+        ):
+            asked = [*messages, Message("user", prompt)]
+            new_index, conversation = await self._ask(asked, kind, len(candidates), stage, attempts)
+            if new_index is None:
+                conversation = [*asked, Message("assistant", json.dumps({"reflection": "", "action": _action_value(kind, index)}))]
+            else:
+                index = new_index
+            messages = conversation
+            stage_actions.append(candidates[index])
+        return LLMDecision(kind, tuple(candidates), candidates[index], fallback, tuple(attempts), tuple(stage_actions),
+                           tuple(messages))
+
+
+def _action_value(kind: str, index: int) -> int | str:
+    if kind == "card":
+        return index
+    if kind == "colour":
+        return COLOURS[index]
+    return ["No", "Yes"][index]

@@ -1,0 +1,116 @@
+"""Decision-quality metrics of UNO Arena: ODHR@K and ADR@K from Monte Carlo action values.
+
+UNO Arena (Qin et al. 2024, arXiv 2406.16382) names ODHR@K (Optimal Decision Hit Rate) and ADR@K
+(Average Decision Rank), "based on Monte Carlo methods"; the formulas below are OUR
+RECONSTRUCTION (spec §3), not the paper's text.
+
+For scored decision d with candidate actions A_d, Monte Carlo values V_d(a) (arenas/uno/rollouts.py)
+and chosen action a_d:
+
+    rank_d   = average rank of a_d when A_d is sorted by V_d descending (1 = best; tied values
+               share the mean of the positions they occupy)
+    better_d = #{a in A_d : V_d(a) > V_d(a_d)}
+    hit_d@K  = 1[better_d < K]        (a_d is among the K best; an action tied with the best
+                                       counts as optimal)
+    ODHR@K   = (1/D) * sum_d hit_d@K
+    ADR@K    = (1/D) * sum_d min(rank_d, K)
+
+Chance level of ODHR@K (a uniformly random choice): (1/D) * sum_d #{a : hit@K(a)} / |A_d|, which
+is mean(min(K, |A_d|) / |A_d|) when no values tie.
+Intervals: Wilson for ODHR (a proportion), mean +- t * s / sqrt(D) for ADR.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from bench.metrics.uno_win_rate import ProportionEstimate, wilson_interval
+
+
+@dataclass(frozen=True)
+class DecisionRank:
+    """Where the chosen action stands among the candidates."""
+
+    average_rank: float  # 1 = best, ties averaged
+    strictly_better: int  # candidates with a strictly higher value
+    num_actions: int
+
+
+@dataclass(frozen=True)
+class MeanEstimate:
+    value: float
+    n: int
+    stderr: float
+    ci_low: float
+    ci_high: float
+
+
+def rank_of_choice(values: Sequence[float], chosen: int) -> DecisionRank:
+    """Rank of candidate index `chosen` given the candidates' values (higher is better)."""
+    if not 0 <= chosen < len(values):
+        raise IndexError(f"chosen index {chosen} out of range for {len(values)} candidates")
+    ranks = stats.rankdata([-v for v in values], method="average")
+    better = sum(1 for v in values if v > values[chosen])
+    return DecisionRank(float(ranks[chosen]), better, len(values))
+
+
+def hit_at_k(rank: DecisionRank, k: int) -> bool:
+    """hit@K = 1[#strictly better candidates < K]."""
+    return rank.strictly_better < k
+
+
+def capped_rank(rank: DecisionRank, k: int) -> float:
+    """min(average rank, K): the per-decision term of ADR@K."""
+    return min(rank.average_rank, float(k))
+
+
+def odhr_at_k(ranks: Sequence[DecisionRank], k: int, level: float = 0.95) -> ProportionEstimate:
+    """ODHR@K = mean hit@K over decisions, with a Wilson interval."""
+    n = len(ranks)
+    if n == 0:
+        return ProportionEstimate(float("nan"), 0, float("nan"), 0.0, 1.0)
+    p = sum(hit_at_k(r, k) for r in ranks) / n
+    low, high = wilson_interval(p, n, level)
+    return ProportionEstimate(p, n, math.sqrt(p * (1 - p) / n), low, high)
+
+
+def adr_at_k(ranks: Sequence[DecisionRank], k: int, level: float = 0.95) -> MeanEstimate:
+    """ADR@K = mean min(rank, K) over decisions (lower is better), with a t interval."""
+    return _mean_estimate([capped_rank(r, k) for r in ranks], level)
+
+
+def chance_hit_rate(values: Sequence[float], k: int) -> float:
+    """Probability that a uniformly random candidate is a hit@K for these values."""
+    best = sorted(values, reverse=True)
+    hits = sum(1 for v in values if sum(1 for w in best if w > v) < k)
+    return hits / len(values)
+
+
+def chance_odhr_at_k(values_per_decision: Sequence[Sequence[float]], k: int) -> float:
+    """ODHR@K a uniformly random player would get in expectation on these decisions."""
+    if not values_per_decision:
+        return float("nan")
+    return float(np.mean([chance_hit_rate(v, k) for v in values_per_decision]))
+
+
+def mean_with_ci(values: Sequence[float], level: float = 0.95) -> MeanEstimate:
+    """Mean of per-sample values with a t interval (used for rates that are not 0/1)."""
+    return _mean_estimate(values, level)
+
+
+def _mean_estimate(values: Sequence[float], level: float) -> MeanEstimate:
+    n = len(values)
+    if n == 0:
+        return MeanEstimate(float("nan"), 0, float("nan"), float("nan"), float("nan"))
+    array = np.asarray(values, dtype=float)
+    mean = float(array.mean())
+    if n == 1:
+        return MeanEstimate(mean, 1, float("nan"), mean, mean)
+    stderr = float(array.std(ddof=1) / math.sqrt(n))
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * stderr
+    return MeanEstimate(mean, n, stderr, mean - half, mean + half)
