@@ -1,0 +1,51 @@
+"""Knobs of the `uno` and `uno_tutri` tasks (all defaulted; set with --task-args uno.key=value)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SETTING_PLAYERS = {"1v1": 2, "3p": 3, "5p": 5}
+OPPONENTS = ("random", "dqn", "rule")
+
+
+@dataclass(frozen=True)
+class UnoConfig:
+    """settings: player counts ("1v1", "3p", "5p"); opponents: "random", "dqn", "rule" (every
+    other seat plays that policy). games_per_setting: games per (setting, opponent) cell (--limit caps the
+    run's total, cells interleaved); the model's seat rotates over the seats, and the first player over the games.
+    hand_size: cards dealt (7 = UNO Arena; smaller makes short smoke runs).
+    max_tokens / temperature: decoding of every model call; max_retries: correction turns after an
+    unusable answer before the recorded random fallback; history_window: history lines shown.
+    rollouts: Monte Carlo rollouts per candidate action (M); perfect_information: roll out the
+    true state instead of re-dealing hidden cards; ks: the K of ODHR@K / ADR@K.
+    depletion_tie: "shared" or "none" (rules.py). score_fallback_decisions: also score decisions
+    whose action was the random fallback (the official evaluator drops them).
+    """
+
+    settings: tuple[str, ...] = ("1v1", "3p", "5p")
+    opponents: tuple[str, ...] = ("random", "dqn")
+    games_per_setting: int = 10
+    hand_size: int = 7
+    max_tokens: int = 256
+    temperature: float = 0.0
+    max_retries: int = 2
+    history_window: int = 20
+    rollouts: int = 100
+    perfect_information: bool = False
+    ks: tuple[int, ...] = (1, 3)
+    depletion_tie: str = "shared"
+    score_fallback_decisions: bool = False
+
+    def __post_init__(self) -> None:
+        unknown = [s for s in self.settings if s not in SETTING_PLAYERS]
+        if unknown or not self.settings:
+            raise ValueError(f"settings must be among {sorted(SETTING_PLAYERS)}, got {list(self.settings)}")
+        bad = [o for o in self.opponents if o not in OPPONENTS]
+        if bad or not self.opponents:
+            raise ValueError(f"opponents must be among {list(OPPONENTS)}, got {list(self.opponents)}")
+        if self.games_per_setting < 1 or self.rollouts < 1 or self.max_retries < 0 or self.max_tokens < 1:
+            raise ValueError("games_per_setting, rollouts and max_tokens must be >= 1, max_retries >= 0")
+        if not self.ks or any(k < 1 for k in self.ks):
+            raise ValueError(f"ks must be positive integers, got {list(self.ks)}")
+        if self.depletion_tie not in ("shared", "none"):
+            raise ValueError(f"depletion_tie must be 'shared' or 'none', got {self.depletion_tie!r}")

@@ -1,0 +1,115 @@
+"""Metrics, plots and extra tables of a UNO run, computed from its sample records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bench.harness.task import MetricValue, Plot
+from bench.metrics.uno_decisions import DecisionRank, adr_at_k, chance_odhr_at_k, mean_with_ci, odhr_at_k
+from bench.metrics.uno_win_rate import ProportionEstimate, win_rate
+from bench.tasks.uno.config import SETTING_PLAYERS, UnoConfig
+from bench.tasks.uno.plots import plot_odhr_curve, plot_win_rates
+
+RECONSTRUCTED = "reconstructed (formula ours, spec §3)"
+
+
+def build_metrics(config: UnoConfig, samples: list[dict[str, Any]]) -> tuple[list[MetricValue], dict[str, Any]]:
+    games = [s for s in samples if s["record"] == "game"]
+    decisions = [s for s in samples if s["record"] == "decision"]
+    scored = [d for d in decisions if d["scored"]]
+    metrics: list[MetricValue] = []
+    skipped: list[str] = []
+
+    def proportion(name: str, est: ProportionEstimate, direction: str, field: str, description: str) -> None:
+        if est.n == 0:
+            skipped.append(name)
+            return
+        metrics.append(MetricValue(name, est.value, direction, est.n, stderr=est.stderr, ci_low=est.ci_low,  # type: ignore[arg-type]
+                                   ci_high=est.ci_high, sample_field=field, description=description))
+
+    proportion("win_rate", win_rate([g["won"] for g in games]), "higher", "won",
+               "WR over all games of the run (payoff 1 / 1/k shared / 0), Wilson 95% CI")
+    for setting in config.settings:
+        for opponent in config.opponents:
+            field = f"won_{setting}_{opponent}"
+            cell = [g[field] for g in games if field in g]
+            proportion(field.replace("won_", "win_rate_", 1), win_rate(cell), "higher", field,
+                       f"WR in {setting} games against {opponent} opponents; chance = 1/{SETTING_PLAYERS[setting]}")
+
+    def ranks(records: list[dict[str, Any]]) -> list[DecisionRank]:
+        return [DecisionRank(r["rank"], _better(r), len(r["values"])) for r in records]
+
+    groups: list[tuple[str, list[dict[str, Any]]]] = [("", scored)]
+    groups += [(f"_{kind}", [d for d in scored if d["kind"] == kind]) for kind in ("card", "colour", "challenge")]
+    groups += [(f"_{setting}", [d for d in scored if d["setting"] == setting]) for setting in config.settings]
+    for suffix, records in groups:
+        decision_ranks = ranks(records)
+        for k in config.ks:
+            proportion(f"odhr_at_{k}{suffix}", odhr_at_k(decision_ranks, k), "higher", f"hit_at_{k}{suffix}",
+                       f"ODHR@{k}: share of scored decisions among the {k} best by Monte Carlo value; {RECONSTRUCTED}")
+            adr = adr_at_k(decision_ranks, k)
+            if adr.n == 0:
+                skipped.append(f"adr_at_{k}{suffix}")
+            else:
+                metrics.append(MetricValue(
+                    f"adr_at_{k}{suffix}", adr.value, "lower", adr.n, stderr=adr.stderr, ci_low=adr.ci_low,
+                    ci_high=adr.ci_high, sample_field=f"rank_at_{k}{suffix}",
+                    description=f"ADR@{k}: mean min(rank, {k}) of the chosen action, ties averaged; {RECONSTRUCTED}"))
+    for k in config.ks:
+        if scored:
+            metrics.append(MetricValue(f"odhr_at_{k}_chance", chance_odhr_at_k([d["values"] for d in scored], k), "none",
+                                       len(scored), description=f"ODHR@{k} of a uniformly random choice on the same decisions"))
+    if decisions:
+        invalid = mean_with_ci([d["invalid_fraction"] for d in decisions])
+        metrics.append(MetricValue("invalid_answer_rate", invalid.value, "lower", invalid.n, stderr=invalid.stderr,
+                                   ci_low=invalid.ci_low, ci_high=invalid.ci_high, sample_field="invalid_fraction",
+                                   description="per decision: unusable answers / model calls (JSON or choice errors), averaged"))
+        proportion("fallback_rate", win_rate([d["fallback"] for d in decisions]), "lower", "fallback",
+                   "share of decisions played by the random fallback after all retries failed")
+        calls = mean_with_ci([d["model_calls"] for d in decisions])
+        metrics.append(MetricValue("model_calls_per_decision", calls.value, "none", calls.n, stderr=calls.stderr,
+                                   sample_field="model_calls", description="model calls per decision (retries included)"))
+    extra = {
+        "games": len(games),
+        "decisions": len(decisions),
+        "scored_decisions": len(scored),
+        "decisions_by_kind": {k: sum(1 for d in decisions if d["kind"] == k) for k in ("card", "colour", "challenge")},
+        "metrics_without_data": skipped,
+        "rollouts_per_action": config.rollouts,
+        "rollout_information": "perfect" if config.perfect_information else "hidden cards re-dealt",
+    }
+    return metrics, extra
+
+
+def _better(record: dict[str, Any]) -> int:
+    values = record["values"]
+    chosen = record["candidates"].index(record["chosen"])
+    return sum(1 for v in values if v > values[chosen])
+
+
+def build_plots(config: UnoConfig, samples: list[dict[str, Any]], artifacts_dir: Path, task: str) -> list[Plot]:
+    games = [s for s in samples if s["record"] == "game"]
+    scored = [s for s in samples if s["record"] == "decision" and s["scored"]]
+    plots: list[Plot] = []
+    if games:
+        cells = {}
+        for setting in config.settings:
+            for opponent in config.opponents:
+                values = [g["won"] for g in games if g["setting"] == setting and g["opponent"] == opponent]
+                if values:
+                    cells[(setting, opponent)] = win_rate(values)
+        chance = {s: 1 / SETTING_PLAYERS[s] for s in config.settings}
+        name = f"{task}_win_rate.png"
+        plot_win_rates(artifacts_dir / name, cells, chance, f"{task}: win rate per setting and opponent")
+        plots.append(Plot("win_rate", name, "Win rate with Wilson 95% CIs per setting and opponent; dashed = 1/players"))
+    if scored:
+        largest = max(len(d["values"]) for d in scored)
+        ks = list(range(1, largest + 1))
+        ranks = [DecisionRank(d["rank"], _better(d), len(d["values"])) for d in scored]
+        odhr = [odhr_at_k(ranks, k).value for k in ks]
+        chance = [chance_odhr_at_k([d["values"] for d in scored], k) for k in ks]
+        name = f"{task}_odhr_curve.png"
+        plot_odhr_curve(artifacts_dir / name, ks, odhr, chance, f"{task}: ODHR@K over K (reconstructed metric)")
+        plots.append(Plot("odhr_curve", name, "ODHR@K over K for the scored decisions, with a uniform random choice"))
+    return plots
