@@ -111,6 +111,25 @@ def test_penalty_falls_back_to_prompt_plus_response_without_published_texts(tmp_
     assert row["scores"]["length_penalty"] == pytest.approx(expected)
 
 
+def test_several_features_are_calibrated_in_sequence(tmp_path: Path, capsys):
+    from bench.harness.embedded_model import embedded_model_dir
+    from bench.metrics.reward_calibration import markdown_element_count, rc_lwr_sequential
+
+    chosen, rejected = synthetic_scores(PAIRS, 0.02, seed=8)
+    path = write_score_file(tmp_path / "m.json", PAIRS, chosen, rejected, "org/m")
+    out = tmp_path / "out"
+    args = [str(path), "--responses", "sample", "--method", "rc_lwr", "-o", str(out)]
+    assert _calibrate(*args, "--feature", "chars", "--feature", "markdown", "--alpha", "1.0", "--alpha", "0.5") == 0
+    chars = [len(p.chosen) for p in PAIRS] + [len(p.rejected) for p in PAIRS]
+    markdown = [markdown_element_count(p.chosen) for p in PAIRS] + [markdown_element_count(p.rejected) for p in PAIRS]
+    calibrated = rc_lwr_sequential([chars, markdown], np.concatenate([chosen, rejected]), alphas=[1.0, 0.5])
+    expected = rewardbench_score([p.subset for p in PAIRS], pair_correct(calibrated[:39], calibrated[39:])).overall
+    assert json.loads((out / "calibration.json").read_text())["models"][0]["scores"]["rc_lwr"] == pytest.approx(expected)
+    assert _calibrate(*args, "--feature", "tokens") == 2
+    assert "needs --tokenizer" in capsys.readouterr().err
+    assert _calibrate(*args, "--feature", "tokens", "--tokenizer", str(embedded_model_dir())) == 0
+
+
 def test_partial_score_files_need_allow_partial(tmp_path: Path, capsys):
     half = PAIRS[:20]
     chosen, rejected = synthetic_scores(half, 0.0, seed=6)
