@@ -27,10 +27,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from bench.metrics.reward_calibration import lowess_delta, rc_lwr
 from bench.metrics.rewardbench_scoring import SECTIONS, example_counts, pair_correct, rewardbench_score
-from bench.tasks.rewardbench_length.analysis import CalibrationSettings, ScoredPairs, evaluate_methods
+from bench.tasks.rewardbench_length.analysis import CalibrationSettings, ScoredPairs
 from bench.tasks.rewardbench_length.calibrate_cli import _calibrate_all
 
 N_PAIRS = 2985

@@ -27,7 +27,6 @@ import time
 from pathlib import Path
 
 import torch
-
 from bench.harness.backends.hf import HFBackend
 from bench.harness.client import ModelClient
 from bench.harness.embedded_model import embedded_model_dir
