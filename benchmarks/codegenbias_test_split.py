@@ -11,6 +11,7 @@ and the headline numbers.
 from __future__ import annotations
 
 import argparse
+import resource
 import subprocess
 import sys
 import tempfile
@@ -39,10 +40,13 @@ def main() -> None:
         start = time.perf_counter()
         subprocess.run(command, check=True)
         seconds = time.perf_counter() - start
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         [result_file] = sorted(output.rglob("result.json"))[-1:]
         entry = load_result(result_file)["tasks"][args.task]
     print(f"\n{args.task}: {entry['n_samples']} prompts in {seconds:.1f} s wall "
           f"({entry['n_samples'] / seconds:.1f} prompts/s; target: whole test split < 300 s)")
+    # On a shared machine wall time depends on the neighbours; CPU time does much less.
+    print(f"CPU time of the run: {usage.ru_utime + usage.ru_stime:.1f} s (user+sys, all threads)")
     for metric in entry["metrics"]:
         print(f"  {metric['name']:16s} {metric['value']:.4f}  [{metric['ci_low']}, {metric['ci_high']}]  n={metric['n']}")
 
