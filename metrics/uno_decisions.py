@@ -27,9 +27,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
-
 from bench.metrics.uno_win_rate import ProportionEstimate, wilson_interval
+from scipy import stats
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@
 """
 
 import gymnasium
-
 from bench.arenas.uno.rules import UnoRules
 
 ENV_ID = "bench/UnoArena-v0"

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from bench.arenas.uno.actions import NUM_ACTIONS
 from bench.arenas.uno.engine import UnoState
 from bench.arenas.uno.observation import OBSERVATION_SIZE, encode_observation

@@ -19,13 +19,12 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from gymnasium import spaces
-
 from bench.arenas.uno.actions import NUM_ACTIONS
 from bench.arenas.uno.engine import UnoState
 from bench.arenas.uno.observation import OBSERVATION_SIZE, action_mask, encode_observation
 from bench.arenas.uno.players import Player, RandomPlayer
 from bench.arenas.uno.rules import UnoRules
+from gymnasium import spaces
 
 
 class UnoEnv(gym.Env[np.ndarray, np.int64]):

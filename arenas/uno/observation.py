@@ -19,7 +19,6 @@ size, the number of players and the direction. Layout (OBSERVATION_SIZE = 90):
 from __future__ import annotations
 
 import numpy as np
-
 from bench.arenas.uno.actions import NUM_ACTIONS
 from bench.arenas.uno.engine import UnoState
 

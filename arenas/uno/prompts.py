@@ -12,7 +12,7 @@ from collections import Counter
 
 from bench.arenas.uno.actions import Phase
 from bench.arenas.uno.cards import CARD_COLOUR, CARD_TRAIT, COLOURS, card_name
-from bench.arenas.uno.engine import Event, UnoState
+from bench.arenas.uno.engine import UnoState
 from bench.arenas.uno.text import event_sentence, player_name, top_description
 
 RULES_REMINDER = (

@@ -11,12 +11,16 @@ state, as the official host does, amounts to), and rollout_r plays to the end wi
 uniformly random (`engine.random_playout`). Rollout r uses the same re-deal and the same random
 stream for every action (common random numbers), so differences between actions are not
 drowned by deal noise. [ours] The official evaluator was not published (spec §3).
+
+`engine="auto"` runs the rollouts on the compiled engine (fast_engine.py, ~100x faster; same
+estimator, its own random streams) when the rules allow it, else on the Python engine.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from typing import Literal
 
 from bench.arenas.uno.engine import UnoState, random_playout
 
@@ -45,8 +49,16 @@ def monte_carlo_action_values(
     seed: int = 0,
     perfect_information: bool = False,
     challenge_probability: float = 0.5,
+    engine: Literal["auto", "python", "compiled"] = "auto",
 ) -> list[float]:
     """V(s, a) for each action in `actions` (legal actions of `state.current`), in that order."""
+    if engine != "python":
+        from bench.arenas.uno import fast_engine
+
+        if engine == "compiled" or fast_engine.supports(state.rules):
+            return fast_engine.monte_carlo_action_values_compiled(
+                state, list(actions), rollouts, seed, perfect_information, challenge_probability
+            )
     if state.is_over:
         raise ValueError("the game is over: nothing to decide")
     if rollouts < 1:

@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from bench.arenas.uno.actions import NUM_ACTIONS
 from bench.arenas.uno.dqn import HIDDEN, DQNPlayer, build_q_network
 from bench.arenas.uno.engine import UnoState

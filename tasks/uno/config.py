@@ -17,7 +17,8 @@ class UnoConfig:
     max_tokens / temperature: decoding of every model call; max_retries: correction turns after an
     unusable answer before the recorded random fallback; history_window: history lines shown.
     rollouts: Monte Carlo rollouts per candidate action (M); perfect_information: roll out the
-    true state instead of re-dealing hidden cards; ks: the K of ODHR@K / ADR@K.
+    true state instead of re-dealing hidden cards; rollout_engine: "auto" (compiled when
+    the rules allow), "compiled" or "python" (values agree in distribution, not bit for bit); ks: the K of ODHR@K / ADR@K.
     depletion_tie: "shared" or "none" (rules.py). score_fallback_decisions: also score decisions
     whose action was the random fallback (the official evaluator drops them).
     """
@@ -30,8 +31,9 @@ class UnoConfig:
     temperature: float = 0.0
     max_retries: int = 2
     history_window: int = 20
-    rollouts: int = 100
+    rollouts: int = 200
     perfect_information: bool = False
+    rollout_engine: str = "auto"
     ks: tuple[int, ...] = (1, 3)
     depletion_tie: str = "shared"
     score_fallback_decisions: bool = False
@@ -47,5 +49,7 @@ class UnoConfig:
             raise ValueError("games_per_setting, rollouts and max_tokens must be >= 1, max_retries >= 0")
         if not self.ks or any(k < 1 for k in self.ks):
             raise ValueError(f"ks must be positive integers, got {list(self.ks)}")
+        if self.rollout_engine not in ("auto", "compiled", "python"):
+            raise ValueError(f"rollout_engine must be auto, compiled or python, got {self.rollout_engine!r}")
         if self.depletion_tie not in ("shared", "none"):
             raise ValueError(f"depletion_tie must be 'shared' or 'none', got {self.depletion_tie!r}")

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-
 from bench.metrics.uno_win_rate import ProportionEstimate
 
 

@@ -15,7 +15,9 @@ class ScoredDecision:
     rank: DecisionRank
 
 
-def score_decision(point: DecisionPoint, rollouts: int, seed: int, perfect_information: bool) -> ScoredDecision:
+def score_decision(
+    point: DecisionPoint, rollouts: int, seed: int, perfect_information: bool, engine: str = "auto"
+) -> ScoredDecision:
     candidates = list(point.decision.candidates)
-    values = monte_carlo_action_values(point.snapshot, candidates, rollouts, seed, perfect_information)
+    values = monte_carlo_action_values(point.snapshot, candidates, rollouts, seed, perfect_information, engine=engine)  # type: ignore[arg-type]
     return ScoredDecision(tuple(values), rank_of_choice(values, candidates.index(point.decision.action)))

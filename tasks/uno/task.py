@@ -92,7 +92,7 @@ class UnoTask:
     @staticmethod
     def _score(config: UnoConfig, game: GameResult, seed: int) -> list[ScoredDecision | None]:
         return [
-            score_decision(point, config.rollouts, seed + 7919 * (j + 1), config.perfect_information)
+            score_decision(point, config.rollouts, seed + 7919 * (j + 1), config.perfect_information, config.rollout_engine)
             if config.score_fallback_decisions or not point.decision.fallback else None
             for j, point in enumerate(game.decisions)
         ]

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from bench.metrics.uno_decisions import (
     DecisionRank,
     adr_at_k,
@@ -16,6 +13,8 @@ from bench.metrics.uno_decisions import (
     odhr_at_k,
     rank_of_choice,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 
 
 def test_rank_averages_ties_and_counts_strictly_better_actions():

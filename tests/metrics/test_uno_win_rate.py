@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 
 import pytest
+from bench.metrics.uno_win_rate import wilson_interval, win_rate
 from hypothesis import given
 from hypothesis import strategies as st
-
-from bench.metrics.uno_win_rate import wilson_interval, win_rate
 
 
 def test_wilson_interval_matches_the_textbook_value():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from bench.arenas.uno.answer_parsing import parse_answer
 
 

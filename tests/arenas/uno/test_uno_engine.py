@@ -6,13 +6,12 @@ from __future__ import annotations
 import random
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from bench.arenas.uno.actions import CHALLENGE, COLOUR_BASE, DRAW, NO_CHALLENGE, Phase
 from bench.arenas.uno.cards import DECK_SIZE, WILD, WILD_DRAW_FOUR, full_deck
 from bench.arenas.uno.engine import IllegalActionError, UnoState, random_playout
 from bench.arenas.uno.rules import UnoRules
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 R, Y, B, G = 0, 1, 2, 3
 
@@ -21,7 +20,10 @@ def card(colour: int, trait: int) -> int:
     return colour * 13 + trait
 
 
-def position(hands, pile=None, top=card(R, 5), current=0, top_colour=None, rules=None, **kw) -> UnoState:
+RED_5 = card(R, 5)
+
+
+def position(hands, pile=None, top=RED_5, current=0, top_colour=None, rules=None, **kw) -> UnoState:
     rules = rules or UnoRules(num_players=len(hands))
     pile = list(range(10)) if pile is None else pile  # arbitrary coloured cards
     return UnoState.from_position(rules, hands, pile, [top], current=current, top_colour=top_colour, **kw)

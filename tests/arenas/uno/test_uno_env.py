@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import gymnasium
 import numpy as np
-from gymnasium.utils.env_checker import check_env
-
 from bench.arenas.uno import ENV_ID
 from bench.arenas.uno.actions import NUM_ACTIONS
 from bench.arenas.uno.env import UnoEnv
 from bench.arenas.uno.observation import OBSERVATION_SIZE
+from gymnasium.utils.env_checker import check_env
 
 
 def test_registered_env_passes_the_gymnasium_checker():

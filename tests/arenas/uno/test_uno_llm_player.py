@@ -8,7 +8,6 @@ import asyncio
 import random
 
 import pytest
-
 from bench.arenas.uno.actions import COLOUR_BASE, Phase
 from bench.arenas.uno.cards import WILD
 from bench.arenas.uno.engine import UnoState

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from bench.harness.results import load_result, load_samples
 from bench.metrics.uno_win_rate import win_rate
 
