@@ -45,6 +45,7 @@ def direct_vllm(texts: list[str], max_tokens: int, dtype: str) -> tuple[float, i
     outputs = llm.generate(inputs, params, use_tqdm=False)
     seconds = time.perf_counter() - start
     tokens = sum(len(o.outputs[0].token_ids) for o in outputs)
+    llm.llm_engine.engine_core.shutdown()  # stop the engine process before the next measurement
     del llm
     gc.collect()
     return seconds, tokens
@@ -59,9 +60,11 @@ async def through_bench(client: ModelClient, texts: list[str], max_tokens: int) 
 def bench_backend(backend, texts: list[str], max_tokens: int) -> tuple[float, int]:
     async def scenario() -> tuple[float, int]:
         await through_bench(ModelClient(backend, max_batch_size=16), texts[:2], max_tokens)
+        client = ModelClient(backend, max_batch_size=16)
         start = time.perf_counter()
-        tokens = await through_bench(ModelClient(backend, max_batch_size=16), texts, max_tokens)
+        tokens = await through_bench(client, texts, max_tokens)
         seconds = time.perf_counter() - start
+        await client.aclose()
         await backend.aclose()
         return seconds, tokens
 
@@ -75,9 +78,9 @@ def main() -> None:
     parser.add_argument("--dtype", default="bfloat16")
     args = parser.parse_args()
     texts = prompts(args.prompts)
+    hf_s, hf_tokens = bench_backend(HFBackend("smollm2"), texts, args.max_tokens)
     direct_s, direct_tokens = direct_vllm(texts, args.max_tokens, args.dtype)
     vllm_s, vllm_tokens = bench_backend(VLLMBackend("smollm2", {"dtype": args.dtype}), texts, args.max_tokens)
-    hf_s, hf_tokens = bench_backend(HFBackend("smollm2"), texts, args.max_tokens)
     rate = {"direct": direct_tokens / direct_s, "vllm": vllm_tokens / vllm_s, "hf": hf_tokens / hf_s}
     print(f"{args.prompts} prompts x {args.max_tokens} new tokens, greedy; vLLM dtype {args.dtype}, hf float32 batch 16")
     print(f"{'engine':28s} {'seconds':>8s} {'tokens':>7s} {'tokens/s':>9s}")

@@ -13,7 +13,9 @@ call becomes a future. A single dispatcher coroutine
 4. resolves each future with its answer and commits the answers to the cache.
 
 A backend that batches continuously by itself (`backend.continuous`, e.g. vLLM's async engine or
-an HTTP server) gets each request as soon as it is made instead, bounded by `max_concurrency`.
+an HTTP server) gets every request as soon as the loop has settled (no waiting for a batch to
+fill or for earlier requests to finish; requests made in the same tick go over in one burst, so
+the engine can schedule them into one step), bounded by `max_concurrency`.
 
 Greedy answers do not depend on how requests were batched (the backends guarantee it), so a
 resumed or re-batched run gives identical results.
@@ -151,14 +153,8 @@ class ModelClient:
             return await asyncio.shield(existing)
         future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
-        pending = _Pending(key, request, future)
-        if self.backend.continuous:
-            task = asyncio.create_task(self._serve_one(pending))
-            self._stream_tasks.add(task)
-            task.add_done_callback(self._stream_tasks.discard)
-        else:
-            self._queue.append(pending)
-            self._ensure_dispatcher()
+        self._queue.append(_Pending(key, request, future))
+        self._ensure_dispatcher()
         return await asyncio.shield(future)
 
     async def aclose(self) -> None:
@@ -194,8 +190,18 @@ class ModelClient:
             self._wakeup.clear()
             while self._queue:
                 await self._settle()
-                batch = self._take_batch()
-                await self._run_batch(batch)
+                if self.backend.continuous:
+                    self._hand_over_all()
+                else:
+                    await self._run_batch(self._take_batch())
+
+    def _hand_over_all(self) -> None:
+        """Continuous backends: every queued request goes to the engine now, in one burst."""
+        queued, self._queue = self._queue, []
+        for pending in queued:
+            task = asyncio.create_task(self._serve_one(pending))
+            self._stream_tasks.add(task)
+            task.add_done_callback(self._stream_tasks.discard)
 
     def _take_batch(self) -> list[_Pending]:
         """Up to max_batch_size requests of the kind with most waiting (first come first served)."""
@@ -204,7 +210,12 @@ class ModelClient:
             group = _batch_group(p.request.kind)
             counts[group] = counts.get(group, 0) + 1
         kind = max(counts, key=lambda k: counts[k])
-        batch = [p for p in self._queue if _batch_group(p.request.kind) is kind][: self.max_batch_size]
+        waiting = [p for p in self._queue if _batch_group(p.request.kind) is kind]
+        if kind is RequestKind.LOGLIKELIHOOD:
+            # Neighbours in text order share prefixes (few-shot demonstrations, one prompt with
+            # several answers): cutting batches from the sorted queue lets the backend reuse them.
+            waiting.sort(key=lambda p: _context_text(p.request))
+        batch = waiting[: self.max_batch_size]
         taken = {id(p) for p in batch}
         self._queue = [p for p in self._queue if id(p) not in taken]
         return batch
@@ -256,6 +267,12 @@ class ModelClient:
             self._inflight.pop(p.key, None)
             if not p.future.done():
                 p.future.set_result(answer)
+
+
+def _context_text(request: Request) -> str:
+    assert isinstance(request, LoglikelihoodRequest)
+    context = request.context if isinstance(request.context, str) else "\n".join(m.content for m in request.context)
+    return context + request.continuation
 
 
 def _batch_group(kind: RequestKind) -> RequestKind:

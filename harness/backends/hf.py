@@ -157,37 +157,51 @@ class HFBackend(Backend):
         return [a for a in answers if a is not None]
 
     def _score_group(self, items: list[ScoredTokens], prefix_len: int) -> list[LoglikelihoodAnswer]:
-        """One forward over `items`; the first `prefix_len` tokens (shared by all) are run once."""
+        """One forward over `items`; the first `prefix_len` tokens (shared by all) are run once.
+
+        An item whose input tokens are a prefix of another item's input (a prompt scored with
+        several one-token answers, " he" / " she") reads its log-probs from that longer row, so
+        each distinct input runs once, as in lm-eval's context grouping.
+        """
         import torch
 
         pad = self.tokenizer.pad_token_id
         inputs = [s.tokens[:-1] for s in items]  # the last token is only predicted, never input
+        rows: list[list[int]] = []
+        host: dict[int, int] = {}
+        for index in sorted(range(len(items)), key=lambda i: -len(inputs[i])):
+            x = inputs[index]
+            match = next((r for r, row in enumerate(rows) if row[: len(x)] == x), None)
+            if match is None:
+                rows.append(x)
+                match = len(rows) - 1
+            host[index] = match
         with torch.inference_mode():
             past = None
             if prefix_len > 0:
-                prefix = torch.tensor([inputs[0][:prefix_len]], device=self.device)
+                prefix = torch.tensor([rows[0][:prefix_len]], device=self.device)
                 past = self.model(input_ids=prefix, use_cache=True).past_key_values
-                if len(items) > 1:
-                    past.batch_repeat_interleave(len(items))
-            suffixes = [x[prefix_len:] for x in inputs]
+                if len(rows) > 1:
+                    past.batch_repeat_interleave(len(rows))
+            suffixes = [x[prefix_len:] for x in rows]
             width = max(len(x) for x in suffixes)
             ids = torch.tensor([x + [pad] * (width - len(x)) for x in suffixes], device=self.device)
             mask = torch.tensor(
                 [[1] * (prefix_len + len(x)) + [0] * (width - len(x)) for x in suffixes], device=self.device
             )
-            positions = torch.arange(prefix_len, prefix_len + width, device=self.device).expand(len(items), -1)
+            positions = torch.arange(prefix_len, prefix_len + width, device=self.device).expand(len(rows), -1)
             logits = self.model(
                 input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=past, use_cache=past is not None
             ).logits
             logprobs = torch.log_softmax(logits.float(), dim=-1)
         answers = []
-        for row, item in enumerate(items):
+        for index, item in enumerate(items):
             targets = item.tokens[item.continuation_start :]
             first = item.continuation_start - 1 - prefix_len  # suffix position predicting the first target
-            rows = logprobs[row, first : first + len(targets)]
-            target_tensor = torch.tensor(targets, device=rows.device)
-            token_logprobs = rows.gather(1, target_tensor[:, None]).squeeze(1)
-            greedy = bool((rows.argmax(dim=-1) == target_tensor).all())
+            predicted = logprobs[host[index], first : first + len(targets)]
+            target_tensor = torch.tensor(targets, device=predicted.device)
+            token_logprobs = predicted.gather(1, target_tensor[:, None]).squeeze(1)
+            greedy = bool((predicted.argmax(dim=-1) == target_tensor).all())
             answers.append(LoglikelihoodAnswer(float(token_logprobs.sum()), greedy, len(targets)))
         return answers
 

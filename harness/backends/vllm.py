@@ -144,10 +144,12 @@ class VLLMBackend(Backend):
 
     async def _generate(self, request: GenerationRequest) -> GenerationAnswer:
         from vllm import SamplingParams
+        from vllm.sampling_params import RequestOutputKind
 
         params = request.params
         tokens = self.prompts.generation_prompt(request)
         sampling = SamplingParams(
+            output_kind=RequestOutputKind.FINAL_ONLY,  # no per-token streaming back to Python
             max_tokens=params.max_tokens,
             temperature=params.temperature,
             top_p=params.top_p,
@@ -162,9 +164,11 @@ class VLLMBackend(Backend):
 
     async def _loglikelihood(self, request: LoglikelihoodRequest) -> LoglikelihoodAnswer:
         from vllm import SamplingParams
+        from vllm.sampling_params import RequestOutputKind
 
         scored = self.prompts.loglikelihood_tokens(request)
-        final = await self._final_output(scored.tokens, SamplingParams(max_tokens=1, prompt_logprobs=1, temperature=0))
+        sampling = SamplingParams(max_tokens=1, prompt_logprobs=1, temperature=0, output_kind=RequestOutputKind.FINAL_ONLY)
+        final = await self._final_output(scored.tokens, sampling)
         total, greedy = 0.0, True
         for position in range(scored.continuation_start, len(scored.tokens)):
             entries = final.prompt_logprobs[position]
