@@ -258,7 +258,7 @@ def _redeal(hands: np.ndarray, sizes: np.ndarray, pile: np.ndarray, meta: np.nda
     meta[M_PILE_LEN] = remaining
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)  # nogil: tasks score decisions in a worker thread beside the model
 def _mc_values(hands: np.ndarray, sizes: np.ndarray, pile: np.ndarray, meta: np.ndarray, rules: np.ndarray,
                actions: np.ndarray, rollouts: int, seed: int, redeal: bool, challenge_probability: float) -> np.ndarray:
     decider = meta[M_CURRENT]

@@ -24,6 +24,7 @@ from bench.arenas.uno.answer_parsing import parse_answer
 from bench.arenas.uno.cards import COLOURS, card_name
 from bench.arenas.uno.engine import UnoState
 from bench.arenas.uno.prompts import (
+    SYSTEM_PROMPT,
     decision_kind,
     history_reflection_prompt,
     strategy_reflection_prompt,
@@ -107,7 +108,7 @@ class LLMPlayer:
         kind = decision_kind(state)
         candidates = ordered_candidates(state, legal)
         labels = candidate_labels(state, candidates, kind)
-        messages = [Message("user", vanilla_prompt(state, labels, kind, self.history_window))]
+        messages = [Message("system", SYSTEM_PROMPT), Message("user", vanilla_prompt(state, labels, kind, self.history_window))]
         attempts: list[Attempt] = []
         index, messages = await self._ask(messages, kind, len(candidates), "initial", attempts)
         fallback = index is None

@@ -1,8 +1,9 @@
 """Prompt texts of the LLM and TuTri players (paraphrased from the official prompts, spec §2).
 
-Vanilla prompt, one user message per decision: role and seats, state (pile sizes, top card,
-other players' hand sizes), the last `history_window` history lines, own hand, the candidate
-list with indices, the deck-depletion rule, and the strict JSON output contract. TuTri adds two
+Vanilla prompt, per decision: a fixed system message (the rules incl. deck depletion: shared by
+every decision, so computed once by prefix-caching backends) and one user message: seats, state
+(pile sizes, top card, other players' hand sizes), the last `history_window` history lines, own
+hand, the candidate list with indices and the strict JSON output contract. TuTri adds two
 reflection turns in the same chat: game-history statistics, then fixed strategy tips.
 """
 
@@ -33,8 +34,16 @@ def history_lines(state: UnoState, window: int) -> list[str]:
     return [event_sentence(e) for e in events[-window:]] if window > 0 else []
 
 
+SYSTEM_PROMPT = (
+    "You are an expert UNO player. " + RULES_REMINDER + " Every answer you give is a single JSON object "
+    "and nothing else."
+)
+
+
 def vanilla_prompt(state: UnoState, candidates: list[str], kind: str, history_window: int) -> str:
-    """The decision prompt for the player to move. `candidates` are the option labels in order."""
+    """The decision message for the player to move (sent after SYSTEM_PROMPT, which holds the
+    rules, so every decision of every game shares that prompt prefix and the backend's prefix
+    cache computes it once). `candidates` are the option labels in order."""
     seat, n = state.current, state.num_players
     order = [player_name((seat + state.direction * k) % n) for k in range(1, n)]
     others = ", ".join(f"{player_name(p)} has {len(h)} cards" for p, h in enumerate(state.hands) if p != seat)
@@ -44,8 +53,6 @@ def vanilla_prompt(state: UnoState, candidates: list[str], kind: str, history_wi
     lines = [
         f"You are playing an UNO game with {n} players. You are {player_name(seat)}; "
         f"the other players, in turn order after you, are {', '.join(order)}.",
-        RULES_REMINDER,
-        "",
         "Current state:",
         f"- Draw pile: {len(state.draw_pile)} cards. Discard pile: {len(state.discard)} cards. "
         f"Top card: {top_description(state)}.",

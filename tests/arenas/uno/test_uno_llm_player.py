@@ -14,7 +14,7 @@ from bench.arenas.uno.engine import UnoState
 from bench.arenas.uno.llm_player import LLMPlayer, TuTriPlayer
 from bench.arenas.uno.match import play_game
 from bench.arenas.uno.players import RandomPlayer
-from bench.arenas.uno.prompts import history_summary, vanilla_prompt
+from bench.arenas.uno.prompts import SYSTEM_PROMPT, history_summary, vanilla_prompt
 from bench.arenas.uno.rules import UnoRules
 from bench.harness.client import ModelClient
 
@@ -37,7 +37,8 @@ def test_prompt_lists_hand_playable_cards_and_the_depletion_rule():
     text = vanilla_prompt(state, ["Red 1", "Red 2", "Blue 5"], "card", 20)
     assert "You are player0" in text and "player1 has 4 cards" in text
     assert "  0: Red 1\n  1: Red 2\n  2: Blue 5" in text
-    assert "minimum number of cards wins" in text and '"action": <index of the card>' in text
+    assert '"action": <index of the card>' in text
+    assert "minimum number of cards wins" in SYSTEM_PROMPT
 
 
 def test_history_summary_needs_five_events():
@@ -82,7 +83,7 @@ def test_tutri_asks_three_staged_turns_per_decision(embedded_hf):
     assert decision.kind == "colour" and decision.candidates == tuple(COLOUR_BASE + c for c in range(4))
     assert len(decision.stage_actions) == 3 and decision.action == decision.stage_actions[-1]
     # The final conversation holds the three user turns and three assistant turns.
-    assert [m.role for m in decision.conversation] == ["user", "assistant"] * 3
+    assert [m.role for m in decision.conversation] == ["system"] + ["user", "assistant"] * 3
 
 
 @pytest.mark.slow

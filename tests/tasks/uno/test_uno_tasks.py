@@ -55,7 +55,7 @@ def _check_records(path: Path, task: str, games: int) -> tuple[dict, list[dict]]
     assert metrics["adr_at_3"]["value"] == pytest.approx(np.mean([d["rank_at_3"] for d in scored]))
     for d in scored:
         assert len(d["values"]) == len(d["candidates"]) and d["chosen"] in d["candidates"]
-        assert d["conversation"][0]["role"] == "user"
+        assert [m["role"] for m in d["conversation"][:2]] == ["system", "user"]
     for plot in entry["plots"]:
         assert (path.parent / plot["path"]).read_bytes()[:4] == b"\x89PNG"
     assert {p["name"] for p in entry["plots"]} == {"win_rate", "odhr_curve"}
