@@ -269,6 +269,7 @@ class UnoState:
             self._resolve_challenge(action == CHALLENGE)
         else:
             raise IllegalActionError("the game is over")
+        self._check_turn_cap()
 
     def _record(self, event: Event) -> None:
         if self.history is not None:
@@ -314,7 +315,6 @@ class UnoState:
                 self._advance(2)
         else:
             self._advance(1)
-        self._check_turn_cap()
 
     def _declare_colour(self, colour: int) -> None:
         player = self.current
@@ -334,7 +334,6 @@ class UnoState:
             return
         self.phase = _PLAY
         self._advance(1)
-        self._check_turn_cap()
 
     def _resolve_challenge(self, challenge: bool) -> None:
         victim, offender = self.current, self.wd4_player
@@ -378,7 +377,8 @@ class UnoState:
         return True
 
     def _check_turn_cap(self) -> None:
-        if self.turn >= self.rules.max_turns and self.phase == _PLAY:
+        """After every action: a game back in the PLAY phase with `max_turns` turns taken ends."""
+        if self.phase == _PLAY and self.turn >= self.rules.max_turns:
             self._end_by_fewest_cards("turn_cap")
 
     def _end_by_fewest_cards(self, reason: str) -> None:
@@ -417,6 +417,7 @@ def random_playout(state: UnoState, rng: random.Random, challenge_probability: f
             state._resolve_challenge(rand() < challenge_probability)
         else:
             return
+        state._check_turn_cap()
 
 
 __all__ = ["Event", "IllegalActionError", "UnoState", "random_playout", "NO_CHALLENGE"]

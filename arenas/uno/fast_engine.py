@@ -107,13 +107,19 @@ def _draw(hands: np.ndarray, sizes: np.ndarray, pile: np.ndarray, meta: np.ndarr
 
 @njit(cache=True)
 def _check_turn_cap(sizes: np.ndarray, meta: np.ndarray, rules: np.ndarray) -> None:
-    if meta[M_TURN] >= rules[R_MAX_TURNS] and meta[M_PHASE] == _PLAY:
+    if meta[M_PHASE] == _PLAY and meta[M_TURN] >= rules[R_MAX_TURNS]:
         _end_by_fewest(sizes, meta)
 
 
 @njit(cache=True)
 def apply_action(hands: np.ndarray, sizes: np.ndarray, pile: np.ndarray, meta: np.ndarray, rules: np.ndarray, action: int) -> None:
     """engine.UnoState.apply on arrays (no legality check)."""
+    _transition(hands, sizes, pile, meta, rules, action)
+    _check_turn_cap(sizes, meta, rules)
+
+
+@njit(cache=True)
+def _transition(hands: np.ndarray, sizes: np.ndarray, pile: np.ndarray, meta: np.ndarray, rules: np.ndarray, action: int) -> None:
     phase = meta[M_PHASE]
     cur = meta[M_CURRENT]
     if phase == _PLAY:
@@ -150,7 +156,6 @@ def apply_action(hands: np.ndarray, sizes: np.ndarray, pile: np.ndarray, meta: n
                 _advance(meta, 2)
         else:
             _advance(meta, 1)
-        _check_turn_cap(sizes, meta, rules)
     elif phase == _COLOUR_PHASE:
         meta[M_TOP_COLOUR] = action - _COLOUR_BASE
         if meta[M_TOP_TRAIT] == 14:
@@ -166,7 +171,6 @@ def apply_action(hands: np.ndarray, sizes: np.ndarray, pile: np.ndarray, meta: n
             return
         meta[M_PHASE] = _PLAY
         _advance(meta, 1)
-        _check_turn_cap(sizes, meta, rules)
     elif phase == _CHALLENGE_PHASE:
         offender = meta[M_WD4_PLAYER]
         meta[M_PHASE] = _PLAY

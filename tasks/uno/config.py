@@ -13,7 +13,8 @@ class UnoConfig:
     """settings: player counts ("1v1", "3p", "5p"); opponents: "random", "dqn", "rule" (every
     other seat plays that policy). games_per_setting: games per (setting, opponent) cell (--limit caps the
     run's total, cells interleaved); the model's seat rotates over the seats, and the first player over the games.
-    hand_size: cards dealt (7 = UNO Arena; smaller makes short smoke runs).
+    hand_size: cards dealt (7 = UNO Arena); max_turns: a game reaching it ends like a depleted
+    draw pile (fewest cards win); the default never binds. Both only shorten smoke runs.
     max_tokens / temperature: decoding of every model call; max_retries: correction turns after an
     unusable answer before the recorded random fallback; history_window: history lines shown.
     rollouts: Monte Carlo rollouts per candidate action (M); perfect_information: roll out the
@@ -27,6 +28,7 @@ class UnoConfig:
     opponents: tuple[str, ...] = ("random", "dqn")
     games_per_setting: int = 10
     hand_size: int = 7
+    max_turns: int = 5000
     max_tokens: int = 256
     temperature: float = 0.0
     max_retries: int = 2
@@ -45,6 +47,8 @@ class UnoConfig:
         bad = [o for o in self.opponents if o not in OPPONENTS]
         if bad or not self.opponents:
             raise ValueError(f"opponents must be among {list(OPPONENTS)}, got {list(self.opponents)}")
+        if self.max_turns < 1:
+            raise ValueError("max_turns must be >= 1")
         if self.games_per_setting < 1 or self.rollouts < 1 or self.max_retries < 0 or self.max_tokens < 1:
             raise ValueError("games_per_setting, rollouts and max_tokens must be >= 1, max_retries >= 0")
         if not self.ks or any(k < 1 for k in self.ks):

@@ -222,3 +222,18 @@ def test_reshuffle_variant_conserves_cards_and_terminates(seed: int, policy_seed
     state = UnoState.new_game(UnoRules.standard(4), seed)
     random_playout(state, random.Random(policy_seed))
     assert state.is_over and state.card_count() == 108 and state.turn <= state.rules.max_turns
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32), cap=st.integers(1, 40), policy_seed=st.integers(0, 2**32))
+def test_turn_cap_ends_the_game_at_exactly_max_turns(seed: int, cap: int, policy_seed: int):
+    rules = UnoRules(num_players=3, max_turns=cap)
+    stepped = UnoState.new_game(rules, seed)
+    rng = random.Random(policy_seed)
+    while not stepped.is_over:
+        stepped.step(rng.choice(stepped.legal_actions()))
+    played = UnoState.new_game(rules, seed)
+    random_playout(played, random.Random(policy_seed))
+    for state in (stepped, played):
+        assert state.turn <= cap
+        assert state.end_reason != "turn_cap" or state.turn == cap

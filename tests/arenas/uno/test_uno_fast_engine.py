@@ -62,10 +62,10 @@ def test_compiled_values_agree_with_python_values_in_distribution():
         while len(state.legal_actions()) < 2 or state.turn < 5:
             state.apply(rng.choice(state.legal_actions()))
         actions = state.legal_actions()
-        python = monte_carlo_action_values(state, actions, rollouts=1500, seed=1, engine="python")
-        compiled = monte_carlo_action_values_compiled(state, actions, rollouts=1500, seed=1)
-        # Each value's stderr <= 0.013; 0.06 is > 3 sigma of a difference.
-        assert np.max(np.abs(np.array(python) - np.array(compiled))) < 0.06, (python, compiled)
+        python = monte_carlo_action_values(state, actions, rollouts=800, seed=1, engine="python")
+        compiled = monte_carlo_action_values_compiled(state, actions, rollouts=800, seed=1)
+        # Each value's stderr <= 0.018, a difference's <= 0.025: 0.08 is > 3 sigma.
+        assert np.max(np.abs(np.array(python) - np.array(compiled))) < 0.08, (python, compiled)
 
 
 def test_compiled_values_are_seeded_and_perfect_information_differs():

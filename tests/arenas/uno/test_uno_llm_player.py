@@ -91,8 +91,8 @@ def test_concurrent_games_share_model_batches(embedded_hf):
     async def run():
         client = ModelClient(embedded_hf)
         player = LLMPlayer(client, max_tokens=2, max_retries=0, history_window=2)
-        rules = UnoRules(hand_size=3)
-        games = await asyncio.gather(*(play_game(rules, seed, [player, RandomPlayer()]) for seed in range(6)))
+        rules = UnoRules(hand_size=3, max_turns=16)
+        games = await asyncio.gather(*(play_game(rules, seed, [player, RandomPlayer()]) for seed in range(4)))
         return games, client.stats
 
     games, stats = asyncio.run(run())

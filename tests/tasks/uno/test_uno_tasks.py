@@ -12,7 +12,7 @@ from bench.metrics.uno_win_rate import win_rate
 
 pytestmark = pytest.mark.slow
 
-SHORT = "hand_size=3,history_window=3,max_retries=1,rollouts=20,score_fallback_decisions=true"
+SHORT = "hand_size=3,max_turns=24,history_window=3,max_retries=1,rollouts=20,score_fallback_decisions=true"
 
 
 def _run(tmp: Path, task: str, limit: int, extra: str = "") -> Path:
@@ -41,7 +41,8 @@ def _check_records(path: Path, task: str, games: int) -> tuple[dict, list[dict]]
         own = [d for d in decisions if d["game"] == game["id"]]
         assert game["decisions"] == len(own) and all(d["id"].startswith(game["id"] + "/d-") for d in own)
         assert game["invalid_answers"] == sum(d["invalid_answers"] for d in own)
-        assert game["won"] in (0.0, 1.0) or 0 < game["won"] < 1 and game["end_reason"] == "deck_depleted"
+        assert game["won"] in (0.0, 1.0) or 0 < game["won"] < 1 and game["end_reason"] in ("deck_depleted", "turn_cap")
+        assert game["turns"] <= 24
     metrics = {m["name"]: m for m in entry["metrics"]}
     assert metrics["win_rate"]["value"] == pytest.approx(win_rate([g["won"] for g in game_records]).value)
     assert metrics["win_rate"]["sample_field"] == "won"
@@ -63,7 +64,7 @@ def _check_records(path: Path, task: str, games: int) -> tuple[dict, list[dict]]
 
 
 def test_uno_plays_complete_games_and_reports_metrics_matching_its_records(tmp_path: Path):
-    path = _run(tmp_path, "uno", limit=3, extra=",uno.max_tokens=40")
+    path = _run(tmp_path, "uno", limit=3, extra=",uno.max_tokens=24")
     metrics, samples = _check_records(path, "uno", games=3)
     settings = {s["setting"] for s in samples if s["record"] == "game"}
     opponents = {s["opponent"] for s in samples if s["record"] == "game"}
