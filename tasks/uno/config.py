@@ -13,7 +13,8 @@ class UnoConfig:
     """settings: player counts ("1v1", "3p", "5p"); opponents: "random", "dqn", "rule" (every
     other seat plays that policy). games_per_setting: games per (setting, opponent) cell (--limit caps the
     run's total, cells interleaved); the model's seat rotates over the seats, and the first player over the games.
-    hand_size: cards dealt (7 = UNO Arena); max_turns: a game reaching it ends like a depleted
+    rules: "uno_arena" (the paper's rules) or "standard" (reshuffled discard pile, Reverse = Skip
+    in 1v1; rollouts then run on the Python engine). hand_size: cards dealt (7 = UNO Arena); max_turns: a game reaching it ends like a depleted
     draw pile (fewest cards win); the default never binds. Both only shorten smoke runs.
     max_tokens / temperature: decoding of every model call; max_retries: correction turns after an
     unusable answer before the recorded random fallback; history_window: history lines shown.
@@ -27,6 +28,7 @@ class UnoConfig:
     settings: tuple[str, ...] = ("1v1", "3p", "5p")
     opponents: tuple[str, ...] = ("random", "dqn")
     games_per_setting: int = 10
+    rules: str = "uno_arena"
     hand_size: int = 7
     max_turns: int = 5000
     max_tokens: int = 256
@@ -47,6 +49,10 @@ class UnoConfig:
         bad = [o for o in self.opponents if o not in OPPONENTS]
         if bad or not self.opponents:
             raise ValueError(f"opponents must be among {list(OPPONENTS)}, got {list(self.opponents)}")
+        if self.rules not in ("uno_arena", "standard"):
+            raise ValueError(f"rules must be 'uno_arena' or 'standard', got {self.rules!r}")
+        if self.rules == "standard" and self.rollout_engine == "compiled":
+            raise ValueError("the compiled rollout engine does not implement the standard rules' reshuffle")
         if self.max_turns < 1:
             raise ValueError("max_turns must be >= 1")
         if self.games_per_setting < 1 or self.rollouts < 1 or self.max_retries < 0 or self.max_tokens < 1:

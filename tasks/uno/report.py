@@ -79,6 +79,7 @@ def build_metrics(config: UnoConfig, samples: list[dict[str, Any]]) -> tuple[lis
         "rollouts_per_action": config.rollouts,
         "rollout_information": "perfect" if config.perfect_information else "hidden cards re-dealt",
         "rollout_engine": config.rollout_engine,
+        "rules": config.rules,
     }
     return metrics, extra
 

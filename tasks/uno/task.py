@@ -15,6 +15,7 @@ rollouts (arenas/uno/rollouts.py) in a worker thread. Metrics: WR per cell, ODHR
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 from typing import Any, ClassVar
 
@@ -76,8 +77,10 @@ class UnoTask:
         self, ctx: TaskContext, config: UnoConfig, player: LLMPlayer, index: int, setting: str, opponent: str,
         n: int, seat: int, first: int, seed: int,
     ) -> list[dict[str, Any]]:
-        rules = UnoRules(num_players=n, hand_size=config.hand_size, max_turns=config.max_turns,
-                         depletion_tie=config.depletion_tie)  # type: ignore[arg-type]
+        rules = dataclasses.replace(
+            UnoRules.standard(n) if config.rules == "standard" else UnoRules(num_players=n),
+            hand_size=config.hand_size, max_turns=config.max_turns, depletion_tie=config.depletion_tie,
+        )
         seats: list[Any] = [_opponent(opponent) for _ in range(n)]
         seats[seat] = player
         game = await play_game(rules, seed, seats, first_player=first, rng=random.Random(seed + 1))
