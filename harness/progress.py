@@ -21,11 +21,15 @@ class _Counter:
 
 
 class Progress:
-    def __init__(self, stream: TextIO | None = None, enabled: bool = True, min_interval_s: float = 5.0) -> None:
+    def __init__(
+        self, stream: TextIO | None = None, enabled: bool = True, min_interval_s: float = 5.0, heartbeat_s: float | None = None
+    ) -> None:
         self._stream = stream if stream is not None else sys.stderr
         self._enabled = enabled
         self._interactive = enabled and hasattr(self._stream, "isatty") and self._stream.isatty()
         self._min_interval_s = 0.2 if self._interactive else min_interval_s
+        # refresh() redraws when nothing was shown for this long
+        self._heartbeat_s = heartbeat_s if heartbeat_s is not None else (1.0 if self._interactive else 30.0)
         self._counters: dict[str, _Counter] = {}
         self._last_draw = 0.0
         self._started = time.monotonic()
@@ -48,6 +52,11 @@ class Progress:
             counter.done += n
             finished = counter.total is not None and counter.done >= counter.total
         self._draw(force=finished)
+
+    def refresh(self) -> None:
+        """Redraw if nothing was shown for a while, so long steps still show the run is alive."""
+        if time.monotonic() - self._last_draw >= self._heartbeat_s:
+            self._draw(force=True)
 
     def done(self, name: str) -> int:
         return self._counters[name].done if name in self._counters else 0

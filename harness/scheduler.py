@@ -231,6 +231,7 @@ async def _show_cache_stats(client: ModelClient, progress: Progress) -> None:
     while True:
         s = client.stats
         progress.extra = f"requests {s.requests} (cache hits {s.cache_hits}, batches {s.batches})"
+        progress.refresh()
         await asyncio.sleep(1.0)
 
 
