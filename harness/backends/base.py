@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from bench.harness.errors import CapabilityError
+from bench.harness.errors import BackendError, CapabilityError
 from bench.harness.requests import (
     Answer,
     GenerationAnswer,
@@ -67,8 +67,8 @@ class Backend(ABC):
         raise CapabilityError(f"backend {self.name!r} cannot score with a reward model")
 
     async def asubmit(self, request: Request) -> Answer:
-        """Serve one request (continuous backends only)."""
-        raise NotImplementedError(f"backend {self.name!r} is not continuous")
+        """Serve one request (continuous backends only; the client never calls it on the others)."""
+        raise BackendError(f"backend {self.name!r} is not continuous: it serves batches through serve_batch")
 
     def serve_batch(self, kind: RequestKind, requests: Sequence[Request]) -> list[Answer]:
         """Dispatch a batch of requests of one kind to the matching method."""
