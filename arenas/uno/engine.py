@@ -123,28 +123,16 @@ class UnoState:
             raise ValueError(f"first_player {first_player} out of range for {rules.num_players} players")
         deck = full_deck()
         rng.shuffle(deck)
-        state = cls.__new__(cls)
-        state.rules = rules
-        state.num_players = rules.num_players
-        state.hands = [[deck.pop() for _ in range(rules.hand_size)] for _ in range(rules.num_players)]
+        hands = [[deck.pop() for _ in range(rules.hand_size)] for _ in range(rules.num_players)]
         discard = [deck.pop()]
         while not is_number(discard[-1]):
             discard.append(deck.pop())
-        state.draw_pile = deck
-        state.discard = discard
-        state.top_colour = CARD_COLOUR[discard[-1]]
-        state.top_trait = CARD_TRAIT[discard[-1]]
-        state.current = first_player
-        state.direction = 1
-        state.phase = _PLAY
-        state.turn = 0
-        state.winners = ()
-        state.end_reason = ""
-        state.wd4_player = -1
-        state.wd4_prev_colour = -1
-        state.history = [] if record_history else None
-        state.rng = random.Random(rng.getrandbits(64)) if rules.reshuffle_discard else None
-        return state
+        # Drawn from `rng` only when the variant reshuffles, as before: callers passing a Random
+        # instance see it advanced exactly by the deal.
+        reshuffle_seed = rng.getrandbits(64) if rules.reshuffle_discard else 0
+        return cls.from_position(
+            rules, hands, deck, discard, current=first_player, record_history=record_history, seed=reshuffle_seed
+        )
 
     @classmethod
     def from_position(
