@@ -1,11 +1,18 @@
-"""Shared fixtures: the real embedded model, loaded once per test session, and a CLI runner."""
+"""Shared fixtures: the real embedded model (loaded once per session), the fake backend, CLI runners.
+
+Two ways to run the CLI: `bench_main` calls `main(argv)` in this process (milliseconds; use it
+unless the test needs a real process: signals, exit on a crash, a fresh interpreter's imports),
+`bench_cli` runs it in a subprocess. Both register the test suite's own tasks.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +24,7 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CLI_WITH_TEST_TASKS = REPO_ROOT / "tests" / "harness" / "bench_with_test_tasks.py"
+sys.path.insert(0, str(REPO_ROOT / "tests" / "harness"))  # the test-only tasks (dialogue_task, ...)
 
 
 @pytest.fixture(scope="session")
@@ -46,14 +54,60 @@ def run_bench(*args: str, cwd: Path | None = None, env: dict[str, str] | None = 
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
 
+def _private_cache(args: tuple[str, ...], tmp_path: Path) -> list[str]:
+    if args and args[0] == "eval" and "--cache-path" not in args and "--no-cache" not in args:
+        return ["--cache-path", str(tmp_path / "cache.sqlite")]
+    return []
+
+
 @pytest.fixture
-def bench_cli(tmp_path: Path):
+def bench_cli(tmp_path: Path) -> Callable[..., CliResult]:
     """run_bench with a private request cache under tmp_path unless the test passes --cache-path itself."""
 
     def run(*args: str, **kwargs: object) -> CliResult:
-        extra: list[str] = []
-        if args and args[0] == "eval" and "--cache-path" not in args and "--no-cache" not in args:
-            extra = ["--cache-path", str(tmp_path / "cache.sqlite")]
-        return run_bench(*args, *extra, **kwargs)  # type: ignore[arg-type]
+        return run_bench(*args, *_private_cache(args, tmp_path), **kwargs)  # type: ignore[arg-type]
 
     return run
+
+
+def run_bench_in_process(*args: str) -> CliResult:
+    """`bench ARGS` through `main(argv)` in this process, with the test-only tasks registered.
+
+    argparse's own exits (`--help`, usage errors) become the CliResult's return code.
+    """
+    from bench.harness.cli import main
+    from bench_with_test_tasks import register_test_tasks
+
+    register_test_tasks()
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def bench_main(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
+    """Like `bench_cli` but in-process (no interpreter start, no torch import when the run needs none).
+
+    Runs in tmp_path as the working directory, so default output paths land there.
+    """
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args: str) -> CliResult:
+        return run_bench_in_process(*args, *_private_cache(args, tmp_path))
+
+    return run
+
+
+@pytest.fixture
+def fake_backend() -> Callable[..., object]:
+    """Factory for the deterministic fake backend: fake_backend(text="42", delay=0.01, ...)."""
+    from bench.harness.backends.fake import FakeBackend
+
+    def make(model: str = "fake-model", **model_args: object) -> FakeBackend:
+        return FakeBackend(model, dict(model_args))
+
+    return make
