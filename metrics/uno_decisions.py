@@ -17,17 +17,20 @@ and chosen action a_d:
 
 Chance level of ODHR@K (a uniformly random choice): (1/D) * sum_d #{a : hit@K(a)} / |A_d|, which
 is mean(min(K, |A_d|) / |A_d|) when no values tie.
-Intervals: Wilson for ODHR (a proportion), mean +- t * s / sqrt(D) for ADR.
+
+ADR@1 is 1 by definition (min(rank, 1) = 1), so ADR@K is defined for K >= 2 only.
+Intervals (metrics/intervals.py): Wilson for ODHR@K (a proportion); ADR@K is a bounded mean in
+[1, K] and gets a BCa bootstrap interval that never leaves [1, K] (a t interval fell below 1
+when most decisions were optimal). No interval below MIN_INTERVAL_N decisions.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from bench.metrics.uno_win_rate import ProportionEstimate, wilson_interval
+from bench.metrics.intervals import Estimate, bounded_mean_estimate, proportion_estimate
 from scipy import stats
 
 
@@ -39,14 +42,6 @@ class DecisionRank:
     strictly_better: int  # candidates with a strictly higher value
     num_actions: int
 
-
-@dataclass(frozen=True)
-class MeanEstimate:
-    value: float
-    n: int
-    stderr: float
-    ci_low: float
-    ci_high: float
 
 
 def rank_of_choice(values: Sequence[float], chosen: int) -> DecisionRank:
@@ -68,19 +63,17 @@ def capped_rank(rank: DecisionRank, k: int) -> float:
     return min(rank.average_rank, float(k))
 
 
-def odhr_at_k(ranks: Sequence[DecisionRank], k: int, level: float = 0.95) -> ProportionEstimate:
-    """ODHR@K = mean hit@K over decisions, with a Wilson interval."""
-    n = len(ranks)
-    if n == 0:
-        return ProportionEstimate(float("nan"), 0, float("nan"), 0.0, 1.0)
-    p = sum(hit_at_k(r, k) for r in ranks) / n
-    low, high = wilson_interval(p, n, level)
-    return ProportionEstimate(p, n, math.sqrt(p * (1 - p) / n), low, high)
+def odhr_at_k(ranks: Sequence[DecisionRank], k: int, level: float = 0.95) -> Estimate:
+    """ODHR@K = mean hit@K over decisions, with a Wilson interval; no decisions give nan."""
+    return proportion_estimate(sum(hit_at_k(r, k) for r in ranks), len(ranks), level)
 
 
-def adr_at_k(ranks: Sequence[DecisionRank], k: int, level: float = 0.95) -> MeanEstimate:
-    """ADR@K = mean min(rank, K) over decisions (lower is better), with a t interval."""
-    return _mean_estimate([capped_rank(r, k) for r in ranks], level)
+def adr_at_k(ranks: Sequence[DecisionRank], k: int, level: float = 0.95, seed: int = 0) -> Estimate:
+    """ADR@K = mean min(rank, K) over decisions (lower is better), K >= 2, with a bootstrap
+    interval inside [1, K]; no decisions give nan."""
+    if k < 2:
+        raise ValueError(f"ADR@K needs K >= 2 (ADR@1 is 1 by definition), got K = {k}")
+    return bounded_mean_estimate([capped_rank(r, k) for r in ranks], 1.0, float(k), level, seed=seed)
 
 
 def chance_hit_rate(values: Sequence[float], k: int) -> float:
@@ -95,21 +88,3 @@ def chance_odhr_at_k(values_per_decision: Sequence[Sequence[float]], k: int) -> 
     if not values_per_decision:
         return float("nan")
     return float(np.mean([chance_hit_rate(v, k) for v in values_per_decision]))
-
-
-def mean_with_ci(values: Sequence[float], level: float = 0.95) -> MeanEstimate:
-    """Mean of per-sample values with a t interval (used for rates that are not 0/1)."""
-    return _mean_estimate(values, level)
-
-
-def _mean_estimate(values: Sequence[float], level: float) -> MeanEstimate:
-    n = len(values)
-    if n == 0:
-        return MeanEstimate(float("nan"), 0, float("nan"), float("nan"), float("nan"))
-    array = np.asarray(values, dtype=float)
-    mean = float(array.mean())
-    if n == 1:
-        return MeanEstimate(mean, 1, float("nan"), mean, mean)
-    stderr = float(array.std(ddof=1) / math.sqrt(n))
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * stderr
-    return MeanEstimate(mean, n, stderr, mean - half, mean + half)

@@ -34,8 +34,11 @@ from bench.metrics.uno_win_rate import win_rate
 log = logging.getLogger("bench.arenas.uno.train_dqn")
 
 
-def evaluate_against_random(player: DQNPlayer, games: int, seed: int, num_players: int = 2) -> tuple[float, float, float]:
-    """Win rate (value, ci_low, ci_high) of `player` against random opponents, seats rotated."""
+def evaluate_against_random(
+    player: DQNPlayer, games: int, seed: int, num_players: int = 2
+) -> tuple[float, float | None, float | None]:
+    """Win rate (value, ci_low, ci_high) of `player` against random opponents, seats rotated
+    (no interval below 5 games)."""
     rng = random.Random(seed)
     opponent = RandomPlayer()
     payoffs = []

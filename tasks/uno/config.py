@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 SETTING_PLAYERS = {"1v1": 2, "3p": 3, "5p": 5}
 OPPONENTS = ("random", "dqn", "rule")
+SCORED_DECISIONS = ("clean", "corrected", "all")
 
 
 @dataclass(frozen=True)
@@ -20,9 +21,13 @@ class UnoConfig:
     unusable answer before the recorded random fallback; history_window: history lines shown.
     rollouts: Monte Carlo rollouts per candidate action (M); perfect_information: roll out the
     true state instead of re-dealing hidden cards; rollout_engine: "auto" (compiled when
-    the rules allow), "compiled" or "python" (values agree in distribution, not bit for bit); ks: the K of ODHR@K / ADR@K.
-    depletion_tie: "shared" or "none" (rules.py). score_fallback_decisions: also score decisions
-    whose action was the random fallback (the official evaluator drops them).
+    the rules allow), "compiled" or "python" (values agree in distribution, not bit for bit); ks: the K of ODHR@K / ADR@K
+    (ADR@1 is not reported: min(rank, 1) is 1 by definition).
+    depletion_tie: "shared" or "none" (rules.py). scored_decisions: which decisions ODHR/ADR score:
+    "clean" (default, the official protocol: only decisions whose every answer was usable; the
+    official host saves a state for Monte Carlo scoring only when the decision had no JSON or
+    choice error), "corrected" (also decisions that became valid after a correction turn) or
+    "all" (also decisions played by the random fallback).
     """
 
     settings: tuple[str, ...] = ("1v1", "3p", "5p")
@@ -40,7 +45,7 @@ class UnoConfig:
     rollout_engine: str = "auto"
     ks: tuple[int, ...] = (1, 3)
     depletion_tie: str = "shared"
-    score_fallback_decisions: bool = False
+    scored_decisions: str = "clean"
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.settings if s not in SETTING_PLAYERS]
@@ -61,5 +66,7 @@ class UnoConfig:
             raise ValueError(f"ks must be positive integers, got {list(self.ks)}")
         if self.rollout_engine not in ("auto", "compiled", "python"):
             raise ValueError(f"rollout_engine must be auto, compiled or python, got {self.rollout_engine!r}")
+        if self.scored_decisions not in SCORED_DECISIONS:
+            raise ValueError(f"scored_decisions must be one of {', '.join(SCORED_DECISIONS)}, got {self.scored_decisions!r}")
         if self.depletion_tie not in ("shared", "none"):
             raise ValueError(f"depletion_tie must be 'shared' or 'none', got {self.depletion_tie!r}")

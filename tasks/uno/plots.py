@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from bench.metrics.uno_win_rate import ProportionEstimate
+from bench.metrics.intervals import Estimate
 
 
 def _pyplot():  # type: ignore[no-untyped-def]
@@ -20,10 +20,10 @@ def _pyplot():  # type: ignore[no-untyped-def]
 
 
 def plot_win_rates(
-    path: Path, cells: dict[tuple[str, str], ProportionEstimate], chance: dict[str, float], title: str
+    path: Path, cells: dict[tuple[str, str], Estimate], chance: dict[str, float], title: str
 ) -> None:
-    """Grouped bars (settings on x, one bar per opponent) with Wilson 95% error bars; dashed
-    lines at 1 / number of players."""
+    """Grouped bars (settings on x, one bar per opponent) with Wilson 95% error bars (none where
+    the cell has too few games for an interval); dashed lines at 1 / number of players."""
     plt = _pyplot()
     settings = list(dict.fromkeys(s for s, _ in cells))
     opponents = list(dict.fromkeys(o for _, o in cells))
@@ -37,8 +37,9 @@ def plot_win_rates(
                 continue
             xs.append(i + (j - (len(opponents) - 1) / 2) * width)
             ys.append(est.value)
-            lows.append(est.value - est.ci_low)
-            highs.append(est.ci_high - est.value)
+            interval = est.interval
+            lows.append(0.0 if interval is None else est.value - interval.low)
+            highs.append(0.0 if interval is None else interval.high - est.value)
         ax.bar(xs, ys, width, yerr=[lows, highs], capsize=4, label=f"vs {opponent}")
     for i, setting in enumerate(settings):
         ax.hlines(chance[setting], i - 0.45, i + 0.45, colors="grey", linestyles="dashed")

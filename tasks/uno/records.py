@@ -3,7 +3,7 @@
 Game "game-{i}": setting, opponent, seats, `won` (the model seat's payoff: 1, 1/k for a shared
 depletion win, 0) and `won_{setting}_{opponent}` (the same value, so each cell's win rate has its
 own per-sample field), end, counts. Decision "game-{i}/d-{j}": kind, candidates, chosen action,
-fallback, invalid answers, model calls; when scored, the Monte Carlo values, the rank and
+fallback, invalid answers (and `had_invalid_answer`, 0/1), model calls; when scored, the Monte Carlo values, the rank and
 `hit_at_{k}` / `rank_at_{k}` (+ `_{kind}` and `_{setting}` copies for the breakdown metrics).
 """
 
@@ -62,6 +62,7 @@ def decision_record(
         "model_calls": decision.model_calls,
         "invalid_answers": decision.invalid_answers,
         "invalid_fraction": decision.invalid_answers / decision.model_calls,
+        "had_invalid_answer": int(decision.invalid_answers > 0),
         "errors": [a.error for a in decision.attempts if a.error],
         "scored": scored is not None,
     }
@@ -72,7 +73,8 @@ def decision_record(
             hit, capped = int(hit_at_k(scored.rank, k)), capped_rank(scored.rank, k)
             for suffix in ("", f"_{decision.kind}", f"_{setting}"):
                 record[f"hit_at_{k}{suffix}"] = hit
-                record[f"rank_at_{k}{suffix}"] = capped
+                if k >= 2:  # ADR@1 is 1 by definition: not reported
+                    record[f"rank_at_{k}{suffix}"] = capped
     if log_samples:
         record["attempts"] = [
             {"stage": a.stage, "response": a.response, "error": a.error} for a in decision.attempts

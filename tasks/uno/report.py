@@ -5,13 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from bench.harness.task import MetricValue, Plot
-from bench.metrics.uno_decisions import DecisionRank, adr_at_k, chance_odhr_at_k, mean_with_ci, odhr_at_k
-from bench.metrics.uno_win_rate import ProportionEstimate, win_rate
+from bench.metrics.intervals import MIN_INTERVAL_N, Estimate, metric_value, proportion_estimate
+from bench.metrics.uno_decisions import DecisionRank, adr_at_k, chance_odhr_at_k, odhr_at_k
+from bench.metrics.uno_win_rate import win_rate
 from bench.tasks.uno.config import SETTING_PLAYERS, UnoConfig
 from bench.tasks.uno.plots import plot_odhr_curve, plot_win_rates
 
 RECONSTRUCTED = "reconstructed (formula ours, spec §3)"
+_SCORED = {
+    "clean": "decisions whose every answer was usable (official protocol)",
+    "corrected": "decisions with a usable final answer, corrected ones included",
+    "all": "every decision, random fallbacks included",
+}
 
 
 def build_metrics(config: UnoConfig, samples: list[dict[str, Any]]) -> tuple[list[MetricValue], dict[str, Any]]:
@@ -21,59 +28,61 @@ def build_metrics(config: UnoConfig, samples: list[dict[str, Any]]) -> tuple[lis
     metrics: list[MetricValue] = []
     skipped: list[str] = []
 
-    def proportion(name: str, est: ProportionEstimate, direction: str, field: str, description: str) -> None:
-        if est.n == 0:
+    def add(name: str, estimate: Estimate, direction: str, field: str | None, description: str) -> None:
+        if estimate.n == 0:
             skipped.append(name)
             return
-        metrics.append(MetricValue(name, est.value, direction, est.n, stderr=est.stderr, ci_low=est.ci_low,  # type: ignore[arg-type]
-                                   ci_high=est.ci_high, sample_field=field, description=description))
+        metrics.append(metric_value(name, estimate, direction, sample_field=field, description=description))  # type: ignore[arg-type]
 
-    proportion("win_rate", win_rate([g["won"] for g in games]), "higher", "won",
-               "WR over all games of the run (payoff 1 / 1/k shared / 0), Wilson 95% CI")
+    add("win_rate", win_rate([g["won"] for g in games]), "higher", "won",
+        "WR over all games of the run (payoff 1 / 1/k shared / 0)")
     for setting in config.settings:
         for opponent in config.opponents:
             field = f"won_{setting}_{opponent}"
             cell = [g[field] for g in games if field in g]
-            proportion(field.replace("won_", "win_rate_", 1), win_rate(cell), "higher", field,
-                       f"WR in {setting} games against {opponent} opponents; chance = 1/{SETTING_PLAYERS[setting]}")
+            add(field.replace("won_", "win_rate_", 1), win_rate(cell), "higher", field,
+                f"WR in {setting} games against {opponent} opponents; chance = 1/{SETTING_PLAYERS[setting]}")
 
     def ranks(records: list[dict[str, Any]]) -> list[DecisionRank]:
         return [DecisionRank(r["rank"], _better(r), len(r["values"])) for r in records]
 
+    scope = _SCORED[config.scored_decisions]
     groups: list[tuple[str, list[dict[str, Any]]]] = [("", scored)]
     groups += [(f"_{kind}", [d for d in scored if d["kind"] == kind]) for kind in ("card", "colour", "challenge")]
     groups += [(f"_{setting}", [d for d in scored if d["setting"] == setting]) for setting in config.settings]
     for suffix, records in groups:
         decision_ranks = ranks(records)
         for k in config.ks:
-            proportion(f"odhr_at_{k}{suffix}", odhr_at_k(decision_ranks, k), "higher", f"hit_at_{k}{suffix}",
-                       f"ODHR@{k}: share of scored decisions among the {k} best by Monte Carlo value; {RECONSTRUCTED}")
-            adr = adr_at_k(decision_ranks, k)
-            if adr.n == 0:
-                skipped.append(f"adr_at_{k}{suffix}")
-            else:
-                metrics.append(MetricValue(
-                    f"adr_at_{k}{suffix}", adr.value, "lower", adr.n, stderr=adr.stderr, ci_low=adr.ci_low,
-                    ci_high=adr.ci_high, sample_field=f"rank_at_{k}{suffix}",
-                    description=f"ADR@{k}: mean min(rank, {k}) of the chosen action, ties averaged; {RECONSTRUCTED}"))
+            add(f"odhr_at_{k}{suffix}", odhr_at_k(decision_ranks, k), "higher", f"hit_at_{k}{suffix}",
+                f"ODHR@{k}: share of scored decisions ({scope}) among the {k} best by Monte Carlo value; {RECONSTRUCTED}")
+            if k >= 2:  # ADR@1 = 1 by definition
+                add(f"adr_at_{k}{suffix}", adr_at_k(decision_ranks, k), "lower", f"rank_at_{k}{suffix}",
+                    f"ADR@{k}: mean min(rank, {k}) of the chosen action over scored decisions ({scope}), "
+                    f"ties averaged, in [1, {k}]; {RECONSTRUCTED}")
     for k in config.ks:
         if scored:
             metrics.append(MetricValue(f"odhr_at_{k}_chance", chance_odhr_at_k([d["values"] for d in scored], k), "none",
                                        len(scored), description=f"ODHR@{k} of a uniformly random choice on the same decisions"))
     if decisions:
-        invalid = mean_with_ci([d["invalid_fraction"] for d in decisions])
-        metrics.append(MetricValue("invalid_answer_rate", invalid.value, "lower", invalid.n, stderr=invalid.stderr,
-                                   ci_low=invalid.ci_low, ci_high=invalid.ci_high, sample_field="invalid_fraction",
-                                   description="per decision: unusable answers / model calls (JSON or choice errors), averaged"))
-        proportion("fallback_rate", win_rate([d["fallback"] for d in decisions]), "lower", "fallback",
-                   "share of decisions played by the random fallback after all retries failed")
-        calls = mean_with_ci([d["model_calls"] for d in decisions])
-        metrics.append(MetricValue("model_calls_per_decision", calls.value, "none", calls.n, stderr=calls.stderr,
-                                   sample_field="model_calls", description="model calls per decision (retries included)"))
+        add("invalid_answer_rate", proportion_estimate(sum(d["had_invalid_answer"] for d in decisions), len(decisions)),
+            "lower", "had_invalid_answer",
+            "share of decisions with at least one unusable answer (JSON or choice error), corrected or not")
+        add("fallback_rate", proportion_estimate(sum(d["fallback"] for d in decisions), len(decisions)), "lower", "fallback",
+            "share of decisions played by the random fallback after all retries failed")
+        calls = np.asarray([d["model_calls"] for d in decisions], dtype=float)
+        stderr = float(calls.std(ddof=1) / np.sqrt(calls.size)) if calls.size > 1 else None
+        metrics.append(metric_value("model_calls_per_decision", Estimate(float(calls.mean()), int(calls.size), stderr),
+                                    "none", sample_field="model_calls",
+                                    description="model calls per decision (retries included)"))
     extra = {
         "games": len(games),
         "decisions": len(decisions),
         "scored_decisions": len(scored),
+        "scored_decisions_policy": config.scored_decisions,
+        "unscored_decisions": {
+            "corrected": sum(1 for d in decisions if not d["scored"] and d["had_invalid_answer"] and not d["fallback"]),
+            "fallback": sum(1 for d in decisions if not d["scored"] and d["fallback"]),
+        },
         "decisions_by_kind": {k: sum(1 for d in decisions if d["kind"] == k) for k in ("card", "colour", "challenge")},
         "metrics_without_data": skipped,
         "rollouts_per_action": config.rollouts,
@@ -104,7 +113,7 @@ def build_plots(config: UnoConfig, samples: list[dict[str, Any]], artifacts_dir:
         chance = {s: 1 / SETTING_PLAYERS[s] for s in config.settings}
         name = f"{task}_win_rate.png"
         plot_win_rates(artifacts_dir / name, cells, chance, f"{task}: win rate per setting and opponent")
-        plots.append(Plot("win_rate", name, "Win rate with Wilson 95% CIs per setting and opponent; dashed = 1/players"))
+        plots.append(Plot("win_rate", name, f"Win rate with Wilson 95% CIs per setting and opponent (none below {MIN_INTERVAL_N} games); dashed = 1/players"))
     if scored:
         largest = max(len(d["values"]) for d in scored)
         ks = list(range(1, largest + 1))

@@ -29,7 +29,7 @@ from bench.harness.task import TaskContext, TaskOutput
 from bench.tasks.uno.config import SETTING_PLAYERS, UnoConfig
 from bench.tasks.uno.records import decision_record, game_record
 from bench.tasks.uno.report import build_metrics, build_plots
-from bench.tasks.uno.scoring import ScoredDecision, score_decision
+from bench.tasks.uno.scoring import ScoredDecision, is_scored, score_decision
 
 
 def _opponent(name: str) -> Player:
@@ -42,7 +42,9 @@ def _opponent(name: str) -> Player:
 
 class UnoTask:
     name: ClassVar[str] = "uno"
-    version: ClassVar[str] = "1"
+    # 2: decisions with a corrected answer are no longer scored by default; invalid_answer_rate is
+    # the share of decisions with an unusable answer; ADR@1 dropped; intervals from metrics/intervals.py.
+    version: ClassVar[str] = "2"
     config_class: ClassVar[type] = UnoConfig
     request_kinds: ClassVar[frozenset[RequestKind]] = frozenset({RequestKind.CHAT})
     headline_metric: ClassVar[str] = "win_rate"
@@ -97,7 +99,7 @@ class UnoTask:
     def _score(config: UnoConfig, game: GameResult, seed: int) -> list[ScoredDecision | None]:
         return [
             score_decision(point, config.rollouts, seed + 7919 * (j + 1), config.perfect_information, config.rollout_engine)
-            if config.score_fallback_decisions or not point.decision.fallback else None
+            if is_scored(point.decision, config.scored_decisions) else None
             for j, point in enumerate(game.decisions)
         ]
 

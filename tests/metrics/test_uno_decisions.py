@@ -33,9 +33,31 @@ def test_odhr_and_adr_on_three_decisions():
     ranks = [DecisionRank(1.0, 0, 3), DecisionRank(2.0, 1, 2), DecisionRank(3.5, 2, 5)]
     assert odhr_at_k(ranks, 1).value == pytest.approx(1 / 3)
     assert odhr_at_k(ranks, 3).value == 1.0
-    assert adr_at_k(ranks, 1).value == 1.0
     assert adr_at_k(ranks, 3).value == pytest.approx((1 + 2 + 3) / 3)
     assert adr_at_k(ranks, 5).value == pytest.approx((1 + 2 + 3.5) / 3)
+
+
+def test_adr_at_1_is_refused_because_it_is_always_one():
+    with pytest.raises(ValueError, match="by definition"):
+        adr_at_k([DecisionRank(2.0, 1, 3)], 1)
+
+
+def test_adr_interval_never_falls_below_one_when_most_decisions_are_optimal():
+    # 18 optimal decisions and 2 at rank 3: mean 1.2; a t interval would reach 1.2 - 2.09 * 0.137 < 1.
+    ranks = [DecisionRank(1.0, 0, 3)] * 18 + [DecisionRank(3.0, 2, 3)] * 2
+    estimate = adr_at_k(ranks, 3)
+    assert estimate.value == pytest.approx(1.2)
+    assert estimate.interval is not None and estimate.interval.method == "bootstrap"
+    assert 1.0 <= estimate.interval.low <= 1.2 <= estimate.interval.high <= 3.0
+    all_optimal = adr_at_k([DecisionRank(1.0, 0, 4)] * 8, 3)
+    assert all_optimal.interval is not None and all_optimal.interval.low == 1.0 < all_optimal.interval.high
+
+
+def test_odhr_interval_is_wilson_and_absent_for_too_few_decisions():
+    ranks = [DecisionRank(1.0, 0, 3)] * 3 + [DecisionRank(2.0, 1, 3)] * 7
+    estimate = odhr_at_k(ranks, 1)
+    assert (estimate.ci_low, estimate.ci_high) == pytest.approx((0.10779, 0.60322), abs=1e-5)
+    assert odhr_at_k(ranks[:4], 1).interval is None
 
 
 def test_chance_level_is_k_over_actions_without_ties_and_counts_tied_best():

@@ -17,6 +17,7 @@ from bench.tasks.uno.config import UnoConfig
         ({"rules": "standard", "rollout_engine": "compiled"}, "does not implement"),
         ({"depletion_tie": "coin"}, "depletion_tie"),
         ({"rollout_engine": "gpu"}, "rollout_engine"),
+        ({"scored_decisions": "some"}, "scored_decisions must be one of clean, corrected, all"),
     ],
 )
 def test_bad_options_are_rejected_with_a_message(options, message):
@@ -29,3 +30,4 @@ def test_defaults_follow_the_spec():
     assert config.settings == ("1v1", "3p", "5p") and config.opponents == ("random", "dqn")
     assert config.rollouts >= 100 and config.ks == (1, 3) and config.rules == "uno_arena"
     assert config.temperature == 0.0 and config.history_window == 20
+    assert config.scored_decisions == "clean"  # the official evaluator drops decisions with errors

@@ -12,7 +12,7 @@ from bench.metrics.uno_win_rate import win_rate
 
 pytestmark = pytest.mark.slow
 
-SHORT = "hand_size=3,max_turns=24,history_window=3,max_retries=1,rollouts=20,score_fallback_decisions=true"
+SHORT = "hand_size=3,max_turns=24,history_window=3,max_retries=1,rollouts=20,scored_decisions=all"
 
 
 def _run(tmp: Path, task: str, limit: int, extra: str = "") -> Path:
@@ -49,9 +49,10 @@ def _check_records(path: Path, task: str, games: int) -> tuple[dict, list[dict]]
     cell = metrics["win_rate_1v1_random"]
     assert cell["value"] == pytest.approx(np.mean([g["won_1v1_random"] for g in game_records if "won_1v1_random" in g]))
     # Unusable answers are counted, never fatal.
-    assert metrics["invalid_answer_rate"]["value"] == pytest.approx(np.mean([d["invalid_fraction"] for d in decisions]))
+    assert metrics["invalid_answer_rate"]["value"] == pytest.approx(np.mean([d["invalid_answers"] > 0 for d in decisions]))
     scored = [d for d in decisions if d["scored"]]
-    assert scored and len(scored) == len(decisions)  # score_fallback_decisions=true
+    assert scored and len(scored) == len(decisions)  # scored_decisions=all
+    assert "adr_at_1" not in metrics
     assert metrics["odhr_at_1"]["value"] == pytest.approx(np.mean([d["hit_at_1"] for d in scored]))
     assert metrics["adr_at_3"]["value"] == pytest.approx(np.mean([d["rank_at_3"] for d in scored]))
     for d in scored:
