@@ -130,11 +130,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     code = EXIT_OK
     if outcome.failed_tasks:
         for name in outcome.failed_tasks:
-            print(f"bench: error: task {name!r} failed: {outcome.document['tasks'][name]['error']}", file=sys.stderr)
+            print(f"bench: error: task {name!r} failed: {outcome.document.tasks[name].error}", file=sys.stderr)
         code = outcome.exit_code
     if config.gate_against:
         from bench.harness.gate import gate_documents, load_policy
-        from bench.harness.gate_report import render_markdown
+        from bench.harness.gate.report import render_markdown
 
         policy = load_policy(config.gate_policy) if config.gate_policy else None
         report = gate_documents(Path(config.gate_against), outcome.result_path, policy)
@@ -165,10 +165,10 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from bench.harness.results import load_result
+    from bench.harness.results import read_result
 
-    document = load_result(args.result)
-    print(format_result_table(document, with_provenance=True))
+    document = read_result(args.result)
+    print(format_result_table(document, full=True))
     return EXIT_OK
 
 

@@ -40,11 +40,20 @@ from bench.harness.progress import Progress
 from bench.harness.provenance import environment
 from bench.harness.results import (
     RESULT_FILENAME,
-    SCHEMA_VERSION,
+    json_safe,
     model_slug,
     validate_result,
     write_json_atomic,
     write_jsonl_atomic,
+)
+from bench.harness.schema import (
+    SCHEMA_VERSION,
+    ModelRecord,
+    PlotRecord,
+    Provenance,
+    ResultDocument,
+    RunConfigRecord,
+    TaskResult,
 )
 from bench.harness.task import TaskContext, TaskOutput
 
@@ -71,7 +80,7 @@ class TaskRun:
 class RunOutcome:
     """What `evaluate` produced: the document, where it is, and which tasks failed."""
 
-    document: dict[str, Any]
+    document: ResultDocument
     result_path: Path
     failed_tasks: list[str] = field(default_factory=list)
     exit_code: int = 0  # 0, or the exit code of the first failed task
@@ -244,62 +253,64 @@ def _build_document(
     started_at: datetime,
     wall_time_s: float,
     command: str,
-) -> dict[str, Any]:
-    info = client.info
-    tasks: dict[str, Any] = {}
+) -> ResultDocument:
+    """The run's ResultDocument; writes each finished task's samples file (and records its sha256) on the way."""
+    tasks: dict[str, TaskResult] = {}
     for run in runs:
         p = run.planned
-        entry: dict[str, Any] = {
-            "name": p.name,
-            "version": str(p.task.version),
-            "description": str(getattr(p.task, "description", "")),
-            "config": dataclasses.asdict(p.config) if dataclasses.is_dataclass(p.config) else {},
-            "headline_metric": getattr(p.task, "headline_metric", None),
-            "status": "ok" if run.error is None else "failed",
-            "error": run.error,
-            "metrics": [],
-            "samples_file": None,
-            "samples_sha256": None,
-            "n_samples": 0,
-            "plots": [],
-            "extra": {},
-            "wall_time_s": round(run.wall_time_s, 3),
-        }
-        if run.output is not None:
-            samples_name = f"samples_{p.name}.jsonl"
-            entry["samples_sha256"] = write_jsonl_atomic(run_dir / samples_name, run.output.samples)
-            entry["samples_file"] = samples_name
-            entry["n_samples"] = len(run.output.samples)
-            entry["metrics"] = [m.to_json() for m in run.output.metrics]
-            entry["plots"] = [
-                {"name": pl.name, "path": f"plots/{p.name}/{pl.path}", "caption": pl.caption} for pl in run.output.plots
-            ]
-            entry["extra"] = run.output.extra
-        tasks[p.name] = entry
+        output = run.output
+        samples_file = samples_sha256 = None
+        if output is not None:
+            samples_file = f"samples_{p.name}.jsonl"
+            samples_sha256 = write_jsonl_atomic(run_dir / samples_file, output.samples)
+        tasks[p.name] = TaskResult(
+            name=p.name,
+            version=str(p.task.version),
+            description=str(getattr(p.task, "description", "")),
+            config=json_safe(dataclasses.asdict(p.config)) if dataclasses.is_dataclass(p.config) else {},
+            comparability_keys=tuple(getattr(p.task, "comparability_keys", ())),
+            headline_metric=getattr(p.task, "headline_metric", None),
+            status="ok" if run.error is None else "failed",
+            error=run.error,
+            metrics=tuple(output.metrics) if output is not None else (),
+            samples_file=samples_file,
+            samples_sha256=samples_sha256,
+            n_samples=len(output.samples) if output is not None else 0,
+            plots=tuple(
+                PlotRecord(pl.name, f"plots/{p.name}/{pl.path}", pl.caption) for pl in (output.plots if output else ())
+            ),
+            extra=json_safe(output.extra) if output is not None else {},
+            wall_time_s=round(run.wall_time_s, 3),
+        )
     s = client.stats
-    env = environment()
-    provenance = {
-        **env,
-        "seed": config.seed,
-        "started_at": started_at.isoformat(),
-        "wall_time_s": round(wall_time_s, 3),
-        "requests": s.requests,
-        "cache_hits": s.cache_hits,
-        "backend_requests": s.backend_requests,
-        "batches": s.batches,
-        "backend_seconds": round(s.backend_seconds, 3),
-        "command": command or " ".join(sys.argv),
-    }
-    from bench.harness.results import json_safe
-
-    return json_safe(  # type: ignore[no-any-return]
-        {
-            "schema_version": SCHEMA_VERSION,
-            "run_id": run_id,
-            "created_at": datetime.now(UTC).isoformat(),
-            "model": dataclasses.asdict(info),
-            "config": {**config.to_json(), "batch_size": client.max_batch_size},
-            "tasks": tasks,
-            "provenance": provenance,
-        }
+    env = json_safe(environment())
+    known = ("bench_version", "git_revision", "git_dirty", "python", "platform", "hardware", "packages")
+    provenance = Provenance(
+        bench_version=env["bench_version"],
+        git_revision=env.get("git_revision"),
+        git_dirty=env.get("git_dirty"),
+        python=env["python"],
+        platform=env.get("platform"),
+        hardware=env.get("hardware") or {},
+        packages=env.get("packages") or {},
+        seed=config.seed,
+        started_at=started_at.isoformat(),
+        wall_time_s=round(wall_time_s, 3),
+        requests=s.requests,
+        cache_hits=s.cache_hits,
+        backend_requests=s.backend_requests,
+        batches=s.batches,
+        backend_seconds=round(s.backend_seconds, 3),
+        command=command or " ".join(sys.argv),
+        other={k: v for k, v in env.items() if k not in known},
+    )
+    run_config = json_safe({**config.to_json(), "batch_size": client.max_batch_size})
+    return ResultDocument(
+        schema_version=SCHEMA_VERSION,
+        run_id=run_id,
+        created_at=datetime.now(UTC).isoformat(),
+        model=ModelRecord.from_json(json_safe(dataclasses.asdict(client.info))),
+        config=RunConfigRecord.from_json(run_config),
+        tasks=tasks,
+        provenance=provenance,
     )

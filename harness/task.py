@@ -8,6 +8,8 @@ A task is a class with
     config_class: type             # a frozen dataclass of the task's knobs, all with defaults
     request_kinds: frozenset[RequestKind]   # what it will ask the model for
     headline_metric: str           # the metric the leaderboard shows in its overview
+    comparability_keys: tuple[str, ...]   # optional: config keys whose values make numbers
+                                   # incomparable (split leaderboard columns, refused by the gate)
     async def run(self, ctx: TaskContext) -> TaskOutput
 
 The scheduler builds the config from `--task-args` (or a config file), checks the backend
@@ -17,46 +19,21 @@ task never touches a backend: it awaits `ctx.model` (a `ModelClient`), which bat
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from bench.harness.requests import RequestKind
+from bench.harness.schema.document import Direction, MetricValue
+
+__all__ = ["Direction", "MetricValue", "Plot", "Task", "TaskContext", "TaskOutput"]
 
 if TYPE_CHECKING:
     from bench.harness.client import ModelClient
     from bench.harness.progress import Progress
-
-Direction = Literal["higher", "lower", "none"]
-
-
-@dataclass(frozen=True)
-class MetricValue:
-    """One reported number with its direction, sample count and uncertainty.
-
-    `stderr` and/or the (ci_low, ci_high) interval give the uncertainty (`ci_level`, default 0.95).
-    `sample_field` names the field of the task's sample records that holds each sample's
-    contribution when the metric is the mean of those values; `bench gate` uses it for paired
-    significance tests. Leave it None for metrics that are not per-sample means.
-    """
-
-    name: str
-    value: float
-    direction: Direction
-    n: int
-    stderr: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
-    ci_level: float = 0.95
-    sample_field: str | None = None
-    description: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)

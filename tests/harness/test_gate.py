@@ -6,6 +6,7 @@ result document and its samples JSONL into a folder, exactly as `bench eval` lay
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from pathlib import Path
@@ -19,14 +20,10 @@ from bench.harness.gate import (
     GatePolicy,
     ToleranceRule,
     gate_documents,
-    holm_adjust,
     load_policy,
-    mcnemar_exact_worse,
-    metric_stderr,
-    paired_permutation_worse,
     policy_from_dict,
 )
-from bench.harness.gate_report import render_json, render_markdown
+from bench.harness.gate.report import render_json, render_markdown
 from bench.harness.results import validate_result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -54,11 +51,13 @@ def write_run(
     entries = {}
     for number, (name, (metrics, samples)) in enumerate(tasks.items()):
         samples_file = f"samples_{number}.jsonl"
-        (folder / samples_file).write_text("".join(json.dumps(s) + "\n" for s in samples))
+        body = "".join(json.dumps(s) + "\n" for s in samples).encode()
+        (folder / samples_file).write_bytes(body)
         entries[name] = {
             "name": name, "version": version, "config": {}, "headline_metric": metrics[0]["name"] if metrics else None,
             "status": "failed" if name in failed else "ok", "error": "boom" if name in failed else None,
-            "metrics": [] if name in failed else metrics, "samples_file": samples_file, "n_samples": len(samples),
+            "metrics": [] if name in failed else metrics, "samples_file": samples_file,
+            "samples_sha256": hashlib.sha256(body).hexdigest(), "n_samples": len(samples),
             "plots": [], "extra": {}, "wall_time_s": 1.0,
         }
     document = {
@@ -90,44 +89,6 @@ def binary_task(outcomes: list[int], ids: list[str] | None = None, name: str = "
 def continuous_task(values: list[float], direction: str = "lower", name: str = "loss") -> tuple[list, list]:
     return ([metric(name, float(np.mean(values)), direction, len(values), sample_field="score")],
             [{"id": f"s{i}", "score": v} for i, v in enumerate(values)])
-
-
-# ------------------------------------------------------------------------------ statistics
-
-
-def test_mcnemar_counts_discordant_pairs_and_is_one_sided_binomial() -> None:
-    baseline = np.array([1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0])
-    candidate = np.array([0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0])  # 6 worse, 4 better, 2 ties
-    p, worse, better = mcnemar_exact_worse(baseline, candidate, higher_is_better=True)
-    assert (worse, better) == (6, 4)
-    assert p == pytest.approx((210 + 120 + 45 + 10 + 1) / 1024)  # P(Binom(10, 1/2) >= 6)
-    p_lower, worse_lower, _ = mcnemar_exact_worse(baseline, candidate, higher_is_better=False)
-    assert worse_lower == 4 and p_lower == pytest.approx(1 - (1 + 10 + 45 + 120) / 1024)
-
-
-def test_mcnemar_without_discordant_pairs_is_p_one() -> None:
-    same = np.array([1, 0, 1])
-    assert mcnemar_exact_worse(same, same, True) == (1.0, 0, 0)
-
-
-def test_paired_permutation_is_exact_for_small_samples() -> None:
-    baseline = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
-    candidate = baseline + np.array([1.0, 2.0, 3.0, 4.0, 5.0])  # lower is better: every pair worse
-    # Only the observed sign pattern (all worse) reaches the observed mean: p = 1/2^5.
-    assert paired_permutation_worse(baseline, candidate, False, 9999, 0) == pytest.approx(1 / 32)
-    assert paired_permutation_worse(baseline, candidate, True, 9999, 0) == pytest.approx(1.0)
-
-
-def test_holm_adjustment_matches_hand_computation() -> None:
-    # sorted p: 0.01*3 = 0.03, 0.03*2 = 0.06, max(0.06, 0.04*1) = 0.06
-    assert holm_adjust([0.04, 0.01, 0.03]) == pytest.approx([0.06, 0.03, 0.06])
-
-
-def test_metric_stderr_from_ci_assumes_symmetric_normal_interval() -> None:
-    se = metric_stderr(metric("m", 0.5, ci_low=0.5 - 1.959964 * 0.1, ci_high=0.5 + 1.959964 * 0.1))
-    assert se == pytest.approx(0.1, rel=1e-5)
-    assert metric_stderr(metric("m", 0.5, stderr=0.2)) == 0.2
-    assert metric_stderr(metric("m", 0.5)) is None
 
 
 # ------------------------------------------------------------------------------ verdicts
@@ -320,11 +281,126 @@ def test_missing_and_invalid_documents_are_input_errors(tmp_path: Path) -> None:
         gate_documents(tmp_path / "bad.json", good)
 
 
+def edit_document(path: Path, edit: Any) -> None:
+    document = json.loads(path.read_text())
+    edit(document)
+    path.write_text(json.dumps(document))
+
+
+def replace_samples(result: Path, task: str, text: str, *, rehash: bool = True) -> None:
+    """Overwrite a task's samples file; with `rehash`, record the new file's sha256 as bench eval would."""
+    document = json.loads(result.read_text())
+    (result.parent / document["tasks"][task]["samples_file"]).write_text(text)
+    if rehash:
+        document["tasks"][task]["samples_sha256"] = hashlib.sha256(text.encode()).hexdigest()
+        result.write_text(json.dumps(document))
+
+
 def test_unreadable_samples_file_is_an_input_error(tmp_path: Path) -> None:
     base = write_run(tmp_path / "a", {"qa": binary_task([1, 0])})
     cand = write_run(tmp_path / "b", {"qa": binary_task([1, 0])})
-    (cand.parent / "samples_0.jsonl").write_text('{"id": "q0", "correct": 1}\n{"id": "q0", "correct": 0}\n')
+    replace_samples(cand, "qa", '{"id": "q0", "correct": 1}\n{"id": "q0", "correct": 0}\n')
     with pytest.raises(ResultFileError, match="repeats id 'q0'"):
+        gate_documents(base, cand)
+
+
+# ------------------------------------------------------------------------------ hostile or broken inputs
+
+
+def test_nan_candidate_headline_fails_the_gate_and_names_the_metric(tmp_path: Path) -> None:
+    base = write_run(tmp_path / "a", {"t": ([metric("score", 0.8, n=100, stderr=0.01)], [])})
+    cand = write_run(tmp_path / "b", {"t": ([metric("score", None, n=100, stderr=None)], [])})
+    report = gate_documents(base, cand)
+    (c,) = report.comparisons
+    assert c.status == "missing" and c.candidate is None and report.exit_code == 1
+    assert render_markdown(report).splitlines()[0] == "## ❌ bench gate: 1 missing value (t/score)"
+
+
+def test_nan_written_as_a_json_constant_is_missing_too(tmp_path: Path) -> None:
+    base = write_run(tmp_path / "a", {"t": ([metric("score", 0.8, n=100, stderr=0.01)], [])})
+    cand = write_run(tmp_path / "b", {"t": ([metric("score", 0.8, n=100, stderr=0.01)], [])})
+    cand.write_text(cand.read_text().replace('"value": 0.8', '"value": NaN'))
+    assert gate_documents(base, cand).comparisons[0].status == "missing"
+
+
+def test_metric_absent_from_the_candidate_fails_the_gate(tmp_path: Path) -> None:
+    base = write_run(tmp_path / "a", {"t": ([metric("score", 0.8, stderr=0.01), metric("other", 0.5)], [])})
+    cand = write_run(tmp_path / "b", {"t": ([metric("other", 0.5)], [])})
+    report = gate_documents(base, cand)
+    assert {c.metric: c.status for c in report.comparisons} == {"score": "missing", "other": "unchanged"}
+    assert report.exit_code == 1 and "absent from the candidate" in report.comparisons[0].note
+
+
+def test_policy_allow_missing_turns_a_missing_value_into_a_warning(tmp_path: Path) -> None:
+    base = write_run(tmp_path / "a", {"t": ([metric("score", 0.8, stderr=0.01)], [])})
+    cand = write_run(tmp_path / "b", {"t": ([metric("score", None)], [])})
+    file = tmp_path / "gate.toml"
+    file.write_text("[tasks.t.metrics.score]\nallow_missing = true\n")
+    report = gate_documents(base, cand, load_policy(file))
+    assert report.comparisons[0].status == "no value" and report.exit_code == 0
+    other_metric = GatePolicy(metrics={"other": ToleranceRule(allow_missing=True)})
+    assert gate_documents(base, cand, other_metric).exit_code == 1
+
+
+def test_nan_in_the_baseline_is_reported_as_no_baseline_and_never_fails(tmp_path: Path) -> None:
+    base = write_run(tmp_path / "a", {"t": ([metric("score", None)], [])})
+    cand = write_run(tmp_path / "b", {"t": ([metric("score", 0.1, stderr=0.01)], [])})
+    report = gate_documents(base, cand)
+    assert report.comparisons[0].status == "no baseline" and report.exit_code == 0
+
+
+def test_nan_in_an_ungated_or_ignored_metric_does_not_fail(tmp_path: Path) -> None:
+    base = write_run(tmp_path / "a", {"t": ([metric("length", 3.0, "none"), metric("score", 0.5)], [])})
+    cand = write_run(tmp_path / "b", {"t": ([metric("length", None, "none"), metric("score", None)], [])})
+    policy = GatePolicy(metrics={"score": ToleranceRule(ignore=True)})
+    report = gate_documents(base, cand, policy)
+    assert [c.status for c in report.comparisons] == ["not gated", "ignored"] and report.exit_code == 0
+
+
+@pytest.mark.parametrize("samples_file", ["/etc/passwd", "../../../../etc/passwd", "sub/../../x.jsonl"])
+def test_samples_file_outside_the_run_folder_is_refused(tmp_path: Path, samples_file: str) -> None:
+    base = write_run(tmp_path / "a", {"qa": binary_task([1, 0])})
+    cand = write_run(tmp_path / "b", {"qa": binary_task([1, 0])})
+    edit_document(cand, lambda d: d["tasks"]["qa"].update(samples_file=samples_file))
+    with pytest.raises(ResultFileError, match="samples_file .* (must be a relative path inside|resolves outside)"):
+        gate_documents(base, cand)
+
+
+def test_samples_symlink_escaping_the_run_folder_is_refused(tmp_path: Path) -> None:
+    base = write_run(tmp_path / "a", {"qa": binary_task([1, 0])})
+    cand = write_run(tmp_path / "b", {"qa": binary_task([1, 0])})
+    outside = tmp_path / "secret.jsonl"
+    outside.write_text('{"id": "q0", "correct": 1}\n')
+    (cand.parent / "samples_0.jsonl").unlink()
+    (cand.parent / "samples_0.jsonl").symlink_to(outside)
+    with pytest.raises(ResultFileError, match="resolves outside the run folder"):
+        gate_documents(base, cand)
+
+
+def test_samples_file_changed_after_the_run_fails_its_sha256_check(tmp_path: Path) -> None:
+    base = write_run(tmp_path / "a", {"qa": binary_task([1] * 10)})
+    cand = write_run(tmp_path / "b", {"qa": binary_task([1] * 10)})
+    replace_samples(cand, "qa", "".join(json.dumps({"id": f"q{i}", "correct": 0.0}) + "\n" for i in range(10)),
+                    rehash=False)
+    with pytest.raises(ResultFileError, match="does not match its samples_sha256"):
+        gate_documents(base, cand)
+
+
+def test_samples_without_a_recorded_hash_are_not_used(tmp_path: Path) -> None:
+    base = write_run(tmp_path / "a", {"qa": binary_task([1] * 10)})
+    cand = write_run(tmp_path / "b", {"qa": binary_task([1] * 10)})
+    edit_document(cand, lambda d: d["tasks"]["qa"].update(samples_sha256=None))
+    (c,) = gate_documents(base, cand).comparisons
+    assert c.test == "z-test" and "records no samples_sha256" in c.note
+
+
+def test_different_comparability_key_values_are_an_input_error(tmp_path: Path) -> None:
+    base = write_run(tmp_path / "a", {"uno": binary_task([1, 0])})
+    cand = write_run(tmp_path / "b", {"uno": binary_task([1, 0])})
+    for path, mode in ((base, "letter"), (cand, "json")):
+        edit_document(path, lambda d, mode=mode: d["tasks"]["uno"].update(
+            config={"answer_mode": mode}, comparability_keys=["answer_mode"]))
+    with pytest.raises(GateInputError, match="answer_mode='letter' in the baseline but answer_mode='json'"):
         gate_documents(base, cand)
 
 
@@ -368,7 +444,7 @@ def test_missing_policy_file_is_a_config_error(tmp_path: Path) -> None:
 
 def test_policy_from_dict_keeps_unset_default_fields() -> None:
     policy = policy_from_dict({"default": {"rel_tolerance": 0.1}})
-    assert policy.default == ToleranceRule(abs_tolerance=0.0, rel_tolerance=0.1, ignore=False)
+    assert policy.default == ToleranceRule(abs_tolerance=0.0, rel_tolerance=0.1, ignore=False, allow_missing=False)
 
 
 # ------------------------------------------------------------------------------ reports
@@ -380,7 +456,7 @@ def test_markdown_report_escapes_hostile_names_and_keeps_the_table_shape(tmp_pat
     cand = write_run(tmp_path / "b", {hostile: binary_task([0] * 10)}, model=hostile)
     markdown = render_markdown(gate_documents(base, cand))
     assert "<script>" not in markdown
-    assert markdown.startswith("## ❌ bench gate: 1 regression")
+    assert markdown.startswith("## ❌ bench gate: 1 regression (&lt;script&gt;")
     rows = [line for line in markdown.splitlines() if line.startswith("| ❌")]
     assert len(rows) == 1
     header = next(line for line in markdown.splitlines() if line.startswith("| | task"))

@@ -51,7 +51,7 @@ def test_regression_exits_one_and_writes_both_reports(
 
 def test_quiet_prints_only_the_verdict(capsys: pytest.CaptureFixture[str], runs: dict[str, Path]) -> None:
     code, out, _ = gate(capsys, "--quiet", "--baseline", str(runs["base"]), "--candidate", str(runs["worse"]))
-    assert code == 1 and out == "❌ bench gate: 1 regression\n"
+    assert code == 1 and out == "❌ bench gate: 1 regression (qa/accuracy)\n"
 
 
 def test_policy_file_changes_the_verdict(capsys: pytest.CaptureFixture[str], runs: dict[str, Path], tmp_path: Path) -> None:
@@ -118,3 +118,35 @@ def test_missing_candidate_flag_is_a_usage_error(capsys: pytest.CaptureFixture[s
         main(["gate", "--baseline", str(runs["base"])])
     assert exit_info.value.code == 2
     assert "the following arguments are required: --candidate" in capsys.readouterr().err
+
+
+def test_nan_candidate_metric_is_exit_one_naming_the_metric(
+    capsys: pytest.CaptureFixture[str], runs: dict[str, Path]
+) -> None:
+    runs["worse"].write_text(runs["worse"].read_text().replace('"value": 0.0', '"value": NaN'))
+    code, out, _ = gate(capsys, "--quiet", "--baseline", str(runs["base"]), "--candidate", str(runs["worse"]))
+    assert code == 1 and out == "❌ bench gate: 1 missing value (qa/accuracy)\n"
+
+
+def test_tampered_samples_file_is_exit_two_with_one_line(capsys: pytest.CaptureFixture[str], runs: dict[str, Path]) -> None:
+    samples = runs["same"].parent / "samples_0.jsonl"
+    samples.write_text(samples.read_text().replace('"correct": 1.0', '"correct": 0.0'))
+    err = _one_line_error(*gate(capsys, "--baseline", str(runs["base"]), "--candidate", str(runs["same"])))
+    assert "does not match its samples_sha256" in err and "samples_0.jsonl" in err
+
+
+def test_samples_path_escaping_the_run_folder_is_exit_two(capsys: pytest.CaptureFixture[str], runs: dict[str, Path]) -> None:
+    document = json.loads(runs["same"].read_text())
+    document["tasks"]["qa"]["samples_file"] = "../../../../etc/passwd"
+    runs["same"].write_text(json.dumps(document))
+    err = _one_line_error(*gate(capsys, "--baseline", str(runs["base"]), "--candidate", str(runs["same"])))
+    assert "must be a relative path inside the run folder" in err
+
+
+def test_deeply_nested_json_is_exit_two_not_a_recursion_error(
+    capsys: pytest.CaptureFixture[str], runs: dict[str, Path], tmp_path: Path
+) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    err = _one_line_error(*gate(capsys, "--baseline", str(runs["base"]), "--candidate", str(deep)))
+    assert "nested too deeply" in err

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bench.harness.gate import GateReport, MetricComparison
+from bench.harness.gate.comparison import GateReport, MetricComparison
 
 _ARROW = {"higher": "↑", "lower": "↓", "none": ""}
 _ICON = {
@@ -24,9 +24,11 @@ _ICON = {
     "not gated": "ℹ️",
     "ignored": "ℹ️",
     "no value": "⚠️",
+    "missing": "❌",
+    "no baseline": "ℹ️",
 }
-_ORDER = ["regression", "unverified", "no value", "not significant", "within tolerance", "better", "unchanged",
-          "not gated", "ignored"]
+_ORDER = ["regression", "missing", "unverified", "no value", "not significant", "within tolerance", "better",
+          "unchanged", "no baseline", "not gated", "ignored"]
 
 
 def md_escape(text: object) -> str:
@@ -89,21 +91,34 @@ def _run_line(label: str, run: Any) -> str:
     )
 
 
-def render_markdown(report: GateReport) -> str:
-    """The report as GitHub-flavoured markdown, short enough for a PR comment."""
-    regressions = report.regressions
+def verdict_line(report: GateReport, escape: Any = str) -> str:
+    """One line: pass/fail, the counts, and the names of what failed (`escape` applied to each name)."""
     unverified = [c for c in report.comparisons if c.status == "unverified"]
     if report.passed:
-        headline = "## ✅ bench gate: no regression"
+        line = "✅ bench gate: no regression"
         if unverified:
-            headline += f" ({len(unverified)} unverified change{'s' if len(unverified) > 1 else ''}, see below)"
-    else:
-        parts = []
-        if regressions:
-            parts.append(f"{len(regressions)} regression{'s' if len(regressions) > 1 else ''}")
-        if report.failed_tasks and report.policy.failed_task == "fail":
-            parts.append(f"{len(report.failed_tasks)} failed task{'s' if len(report.failed_tasks) > 1 else ''}")
-        headline = f"## ❌ bench gate: {', '.join(parts)}"
+            line += f" ({len(unverified)} unverified change{'s' if len(unverified) > 1 else ''}, see below)"
+        return line
+    regressions = [c for c in report.comparisons if c.status == "regression"]
+    missing = [c for c in report.comparisons if c.status == "missing"]
+    parts = []
+    if regressions:
+        parts.append(f"{len(regressions)} regression{'s' if len(regressions) > 1 else ''}")
+    if missing:
+        parts.append(f"{len(missing)} missing value{'s' if len(missing) > 1 else ''}")
+    failed_tasks = list(report.failed_tasks) if report.policy.failed_task == "fail" else []
+    if failed_tasks:
+        parts.append(f"{len(failed_tasks)} failed task{'s' if len(failed_tasks) > 1 else ''}")
+    named = [f"{c.task}/{c.metric}" for c in report.regressions] + failed_tasks
+    shown = ", ".join(escape(n) for n in named[:3]) + (f", +{len(named) - 3} more" if len(named) > 3 else "")
+    return f"❌ bench gate: {', '.join(parts)} ({shown})"
+
+
+def render_markdown(report: GateReport) -> str:
+    """The report as GitHub-flavoured markdown, short enough for a PR comment."""
+    regressions = [c for c in report.comparisons if c.status == "regression"]
+    missing = [c for c in report.comparisons if c.status == "missing"]
+    headline = "## " + verdict_line(report, md_escape)
     policy = report.policy
     lines = [
         headline,
@@ -118,6 +133,10 @@ def render_markdown(report: GateReport) -> str:
     ]
     if regressions:
         lines.append("Regressions: " + ", ".join(f"**{md_escape(c.task)}/{md_escape(c.metric)}**" for c in regressions))
+        lines.append("")
+    if missing:
+        lines.append("No value in the candidate: " + ", ".join(f"**{md_escape(c.task)}/{md_escape(c.metric)}**"
+                                                            for c in missing))
         lines.append("")
     if report.failed_tasks:
         lines.append("Failed in the candidate: " + ", ".join(f"**{md_escape(t)}**" for t in report.failed_tasks))
@@ -144,7 +163,9 @@ def render_markdown(report: GateReport) -> str:
         "says the drop is significant after Holm's correction over all tested metrics. Per-sample records "
         "are paired by id: exact McNemar for 0/1 outcomes, sign-flip permutation otherwise; unpaired "
         "bootstrap when the runs scored different samples; a z-test on reported standard errors when no "
-        "per-sample data exists. *Unverified* means worse beyond tolerance with nothing to test it on.",
+        "per-sample data exists. *Unverified* means worse beyond tolerance with nothing to test it on. "
+        "*Missing* means the candidate has no value (NaN or absent) for a metric the baseline has; it fails "
+        "unless the policy sets `allow_missing` for it (then *no value*).",
         "",
         "</details>",
     ]

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness.errors import UsageError
-from bench.harness.gate import gate_documents, load_policy
-from bench.harness.gate_report import render_json, render_markdown
+from bench.harness.gate.comparison import gate_documents
+from bench.harness.gate.policy import load_policy
+from bench.harness.gate.report import render_json, render_markdown, verdict_line
 from bench.harness.results import write_bytes_atomic
 
 
@@ -54,5 +55,5 @@ def cmd_gate(args: argparse.Namespace) -> int:
         _write(args.markdown, markdown)
     if args.json:
         _write(args.json, render_json(report))
-    print(markdown.splitlines()[0].lstrip("# ") if args.quiet else markdown, end="\n" if args.quiet else "")
+    print(verdict_line(report) if args.quiet else markdown, end="\n" if args.quiet else "")
     return report.exit_code
