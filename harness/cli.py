@@ -21,7 +21,8 @@ from bench.harness.backends.base import parse_model_args
 from bench.harness.config import EvalConfig, parse_task_args, read_config_file
 from bench.harness.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, BenchError, ConfigError
 from bench.harness.provenance import bench_version
-from bench.harness.summary import format_result_table
+
+BUILTIN_COMMANDS = ("eval", "list", "show")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,10 +32,30 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"bench: error: {message} (see: {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _LazyVersion(argparse.Action):
+    """`--version` that looks the version up only when asked (it reads package metadata)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        parser.exit(message=f"bench {bench_version()}\n")
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The `bench` parser. Plugin sub-commands are imported only when needed (start-up time):
+
+    `command` None (help, an unknown command): every plugin command is listed, its help line read
+    from its module's docstring without importing it (registry.command_summary); a plugin command
+    name: only that plugin is imported and registers its full parser; a built-in command: no plugin
+    is touched.
+    """
     parser = _Parser(prog="bench", description="Evaluate LLM checkpoints on specialised tasks.")
-    parser.add_argument("--version", action="version", version=f"bench {bench_version()}")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    parser.add_argument("--version", action=_LazyVersion, help="show the version and exit")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0,
+        help="more logging; failed tasks' tracebacks on the terminal (-vv for debug)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     ev = sub.add_parser("eval", help="run tasks on a model and write a result document")
@@ -54,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--gate-against", help="baseline result.json: gate this run against it (exit 1 on regression)")
     ev.add_argument("--gate-policy", help="gate policy TOML for --gate-against")
     ev.add_argument("--no-progress", action="store_true", default=None, help="no progress lines on stderr")
+    ev.add_argument(
+        "-v", "--verbose", action="count", default=argparse.SUPPRESS,
+        help="as `bench -v`: failed tasks' tracebacks on the terminal too (they are always in the run's bench.log)",
+    )
     ev.set_defaults(func=cmd_eval)
 
     ls = sub.add_parser("list", help="list tasks, backends or models")
@@ -64,12 +89,31 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("result", help="a result.json (or its run folder)")
     show.set_defaults(func=cmd_show)
 
-    for name, entry_point in sorted(registry.command_entry_points().items()):
+    if command in BUILTIN_COMMANDS:
+        return parser
+    entry_points = registry.command_entry_points()
+    for name, entry_point in sorted(entry_points.items()):
+        if command is not None and command in entry_points and name != command:
+            continue
+        summary = registry.command_summary(name) if command != name else None
+        if summary is not None:
+            sub.add_parser(name, help=summary, add_help=False)  # listed only; the real parser loads on use
+            continue
         try:
             entry_point.load()(sub)
         except Exception as exc:  # a broken plugin must not take the whole CLI down
             print(f"bench: warning: sub-command {name!r} failed to load: {type(exc).__name__}: {exc}", file=sys.stderr)
     return parser
+
+
+def _requested_command(argv: Sequence[str]) -> str | None:
+    """The sub-command named in argv (the first word that is not an option), or None."""
+    for item in argv:
+        if item == "--":
+            return None
+        if not item.startswith("-"):
+            return item
+    return None
 
 
 def config_from_args(args: argparse.Namespace) -> EvalConfig:
@@ -121,8 +165,10 @@ def _parse_batch_size(text: str | int) -> int | str:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from bench.harness.scheduler import evaluate
+    from bench.harness.summary import format_result_table
 
     config = config_from_args(args)
+    _check_gate_inputs(config)
     command = "bench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     outcome = evaluate(config, command=command)
     print(format_result_table(outcome.document))
@@ -142,6 +188,23 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(render_markdown(report))
         code = max(code, report.exit_code) if code != EXIT_OK else report.exit_code
     return code
+
+
+def _check_gate_inputs(config: EvalConfig) -> None:
+    """--gate-against / --gate-policy are read before the run: a typo must not cost a whole evaluation."""
+    if config.gate_against:
+        from bench.harness.results import read_result
+
+        baseline = Path(config.gate_against)
+        if not baseline.exists():
+            raise ConfigError(f"--gate-against {config.gate_against!r} does not exist (expected a baseline result.json)")
+        read_result(baseline)  # ResultFileError (exit 2) naming the file if it is not a valid result document
+    if config.gate_policy:
+        if not config.gate_against:
+            raise ConfigError("--gate-policy needs --gate-against BASELINE.json")
+        from bench.harness.gate import load_policy
+
+        load_policy(config.gate_policy)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -166,6 +229,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     from bench.harness.results import read_result
+    from bench.harness.summary import format_result_table
 
     document = read_result(args.result)
     print(format_result_table(document, full=True))
@@ -173,11 +237,10 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_requested_command(argv))
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.WARNING - 10 * min(args.verbose, 2), format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    _configure_logging(args.verbose)
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
@@ -189,6 +252,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("bench: interrupted; answered requests are cached, run the same command again to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+class _ConsoleHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at the time (tests swap it; a progress display wraps it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.setStream(sys.stderr)
+        super().emit(record)
+
+
+def _configure_logging(verbose: int) -> None:
+    """Terminal: warnings (-v info, -vv debug). The root logger passes INFO on, for the run's bench.log."""
+    root = logging.getLogger()
+    handler = next((h for h in root.handlers if isinstance(h, _ConsoleHandler)), None)
+    if handler is None:
+        handler = _ConsoleHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    handler.setLevel(logging.WARNING - 10 * min(verbose, 2))
+    root.setLevel(min(root.level or logging.WARNING, logging.DEBUG if verbose >= 2 else logging.INFO))
 
 
 if __name__ == "__main__":  # the vLLM engine spawns processes: keep the entry point import-safe

@@ -8,12 +8,21 @@ Groups:
     bench.tasks     name -> task class (see harness/task.py for the contract)
     bench.backends  name -> Backend subclass, constructed as Backend(model, model_args, batch_size)
     bench.commands  name -> register(subparsers) adding one `bench <name>` sub-command
+
+A command plugin is imported only when its command runs: `bench --help` lists it with the first
+line of its module's docstring (read from the source file, not imported; a leading
+"`bench NAME`:" is dropped), so a command whose module imports scipy costs nothing elsewhere.
 """
 
 from __future__ import annotations
 
+import ast
+import importlib.util
+import re
+import sys
 from functools import cache
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from bench.harness.errors import BenchError, UnknownNameError, UsageError
@@ -70,6 +79,65 @@ def backend_names() -> list[str]:
 
 def command_entry_points() -> dict[str, Any]:
     return dict(_entry_points(COMMAND_GROUP))
+
+
+def command_summary(name: str) -> str | None:
+    """The help line of plugin command `name` without importing it, or None when it cannot be read.
+
+    The line is the first line of the docstring of the module its entry point names; found with
+    the import system's finders (no package `__init__` along the way is executed) and parsed with
+    `ast`. None tells the caller to import the plugin instead.
+    """
+    entry_point = command_entry_points().get(name)
+    if entry_point is None or isinstance(entry_point, _Loaded):
+        return None
+    module = str(entry_point.value).split(":", 1)[0].strip()
+    try:
+        origin = _module_file(module)
+        if origin is None:
+            return None
+        docstring = ast.get_docstring(ast.parse(origin.read_text(encoding="utf-8")))
+    except (OSError, SyntaxError, ValueError, ImportError):
+        return None
+    if not docstring:
+        return None
+    line = docstring.strip().splitlines()[0].strip()
+    line = re.sub(rf"^`bench {re.escape(name)}\b[^`]*`:\s*", "", line)
+    return line or None
+
+
+def _module_file(module: str) -> Path | None:
+    """The source file of a dotted module name, found without executing any package on the way."""
+    parts = module.split(".")
+    locations: list[str] | None = None
+    spec = None
+    for depth in range(1, len(parts) + 1):
+        name = ".".join(parts[:depth])
+        loaded = sys.modules.get(name)
+        if loaded is not None and getattr(loaded, "__spec__", None) is not None:
+            spec = loaded.__spec__
+        else:
+            spec = _find_spec(name, locations)
+        if spec is None:
+            return None
+        locations = list(spec.submodule_search_locations or [])
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return None
+    return Path(spec.origin)
+
+
+def _find_spec(name: str, path: list[str] | None) -> Any:
+    """importlib's own search (meta path finders, e.g. an editable install's mapping) minus the import."""
+    if path is None:
+        return importlib.util.find_spec(name)  # a top-level name: nothing above it to execute
+    for finder in sys.meta_path:
+        find = getattr(finder, "find_spec", None)
+        if find is None:
+            continue
+        spec = find(name, path)
+        if spec is not None:
+            return spec
+    return None
 
 
 def _load(group: str, kind: str, name: str) -> Any:
