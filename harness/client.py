@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from bench.harness.backends.base import Backend, ModelInfo
 from bench.harness.cache import RequestCache, request_cache_key
-from bench.harness.errors import CapabilityError
+from bench.harness.errors import BackendError, CapabilityError
 from bench.harness.requests import (
     Answer,
     ChatRequest,
@@ -188,12 +188,20 @@ class ModelClient:
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
-            while self._queue:
-                await self._settle()
-                if self.backend.continuous:
-                    self._hand_over_all()
-                else:
-                    await self._run_batch(self._take_batch())
+            try:
+                while self._queue:
+                    await self._settle()
+                    if self.backend.continuous:
+                        self._hand_over_all()
+                    else:
+                        batch = self._take_batch()
+                        if batch:
+                            await self._run_batch(batch)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a dispatcher bug must fail the waiting requests, never strand them
+                log.error("model client dispatcher failed", exc_info=True)
+                self._fail_all(exc)
 
     def _hand_over_all(self) -> None:
         """Continuous backends: every queued request goes to the engine now, in one burst."""
@@ -203,8 +211,21 @@ class ModelClient:
             self._stream_tasks.add(task)
             task.add_done_callback(self._stream_tasks.discard)
 
+    def _fail_all(self, exc: BaseException) -> None:
+        """Fail every queued request and every request in flight with `exc`."""
+        queued, self._queue = self._queue, []
+        for pending in queued:
+            if not pending.future.done():
+                pending.future.set_exception(exc)
+        inflight, self._inflight = self._inflight, {}
+        for future in inflight.values():
+            if not future.done():
+                future.set_exception(exc)
+
     def _take_batch(self) -> list[_Pending]:
         """Up to max_batch_size requests of the kind with most waiting (first come first served)."""
+        if not self._queue:
+            return []
         counts: dict[RequestKind, int] = {}
         for p in self._queue:
             group = _batch_group(p.request.kind)
@@ -227,30 +248,31 @@ class ModelClient:
         try:
             answers = await asyncio.to_thread(self.backend.serve_batch, kind, requests)
             if len(answers) != len(requests):
-                raise RuntimeError(f"backend returned {len(answers)} answers for {len(requests)} requests")
-        except BaseException as exc:  # hand the failure to every waiting coroutine
-            for p in batch:
-                self._inflight.pop(p.key, None)
-                if not p.future.done():
-                    p.future.set_exception(exc)
+                raise BackendError(
+                    f"backend {self.backend.name!r} returned {len(answers)} answers for {len(requests)} requests"
+                )
+            self._record(batch, answers, time.perf_counter() - started)
+        except BaseException as exc:  # hand the failure (backend or cache) to every waiting coroutine
+            self._fail(batch, exc)
             if isinstance(exc, asyncio.CancelledError):
                 raise
-            return
-        self._record(batch, answers, time.perf_counter() - started)
 
     async def _serve_one(self, pending: _Pending) -> None:
         started = time.perf_counter()
         try:
             async with self._semaphore:
                 answer = await self.backend.asubmit(pending.request)
+            self._record([pending], [answer], time.perf_counter() - started, batched=False)
         except BaseException as exc:
-            self._inflight.pop(pending.key, None)
-            if not pending.future.done():
-                pending.future.set_exception(exc)
+            self._fail([pending], exc)
             if isinstance(exc, asyncio.CancelledError):
                 raise
-            return
-        self._record([pending], [answer], time.perf_counter() - started, batched=False)
+
+    def _fail(self, batch: list[_Pending], exc: BaseException) -> None:
+        for p in batch:
+            self._inflight.pop(p.key, None)
+            if not p.future.done():
+                p.future.set_exception(exc)
 
     def _record(self, batch: list[_Pending], answers: list[Answer], seconds: float, batched: bool = True) -> None:
         if batched:
@@ -282,5 +304,8 @@ def _batch_group(kind: RequestKind) -> RequestKind:
 
 def _cache_relevant_args(info: ModelInfo) -> str:
     """Backend arguments that change answers (dtype, max length...), not ones that only change speed."""
-    speed_only = {"batch_size", "max_batch_size", "device", "max_concurrency", "timeout", "gpu_memory_utilization"}
+    speed_only = {
+        "batch_size", "max_batch_size", "device", "max_concurrency", "timeout", "gpu_memory_utilization",
+        "max_retries", "max_retry_after", "request_deadline",
+    }
     return ",".join(f"{k}={info.backend_args[k]}" for k in sorted(info.backend_args) if k not in speed_only)

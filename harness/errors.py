@@ -43,6 +43,10 @@ class ConfigError(UsageError):
     """A config file or --model-args/--task-args string that cannot be parsed or validated."""
 
 
+class CacheError(UsageError):
+    """The request cache file is unusable: corrupt, not a database, or locked past the busy timeout."""
+
+
 class ResultFileError(UsageError):
     """A result document that is missing, not JSON, or invalid against the schema."""
 

@@ -80,6 +80,36 @@ def weights_fingerprint(source: ModelSource) -> tuple[str, str | None]:
     return f"hub:{source.path}@{revision or 'unknown'}", revision
 
 
+def local_config_architectures(source: ModelSource, revision: str | None = None) -> list[str] | None:
+    """`architectures` from the model's config.json without importing transformers.
+
+    Reads a local folder's config.json, or a hub model's from the local Hugging Face cache; None
+    when it is not on disk (then only transformers can tell) or unreadable.
+    """
+    if source.is_local:
+        path: Path | None = Path(source.path) / "config.json"
+    else:
+        try:
+            from huggingface_hub import try_to_load_from_cache
+
+            found = try_to_load_from_cache(source.path, "config.json", revision=revision)
+        except Exception:  # noqa: BLE001 - any hub-library failure just means "not known here"
+            return None
+        path = Path(found) if isinstance(found, str) else None
+    if path is None or not path.is_file():
+        return None
+    try:
+        config = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    architectures = config.get("architectures") if isinstance(config, dict) else None
+    if architectures is None:
+        return []
+    if not isinstance(architectures, list) or not all(isinstance(a, str) for a in architectures):
+        return None
+    return list(architectures)
+
+
 def _file_sha256(path: Path) -> str:
     stat = path.stat()
     memo = bench_cache_dir() / "fingerprints" / (hashlib.sha256(str(path.resolve()).encode()).hexdigest() + ".json")

@@ -31,6 +31,7 @@ from typing import Any
 
 from bench.harness import registry
 from bench.harness.backends.base import Backend
+from bench.harness.backends.lazy import LazyBackend
 from bench.harness.cache import RequestCache
 from bench.harness.client import ModelClient
 from bench.harness.config import EvalConfig, build_task_config
@@ -38,6 +39,7 @@ from bench.harness.embedded_model import bench_cache_dir
 from bench.harness.errors import EXIT_TASK, BackendError, BenchError, CapabilityError, ConfigError
 from bench.harness.progress import Progress
 from bench.harness.provenance import environment
+from bench.harness.redaction import redact_text
 from bench.harness.results import (
     RESULT_FILENAME,
     json_safe,
@@ -101,17 +103,53 @@ def plan_tasks(config: EvalConfig) -> list[PlannedTask]:
     return planned
 
 
-def open_backend(backend: str, model: str, model_args: dict[str, Any], batch_size: int | str) -> Backend:
+def check_backend_args(backend: str, model_args: dict[str, Any], batch_size: int | str) -> Any:
+    """Validate `--model-args` and `--batch-size` for `backend` without loading anything.
+
+    Returns the backend's typed args record (see harness/backends/args.py); ConfigError (exit 2)
+    names the bad key and the choices.
+    """
+    if batch_size != "auto" and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
+        raise ConfigError(f"--batch-size must be a positive integer or 'auto', got {batch_size!r}")
+    backend_class = registry.load_backend_class(backend)
+    parse_args = getattr(backend_class, "parse_args", None)
+    return parse_args(model_args) if parse_args is not None else dict(model_args)
+
+
+def open_backend(
+    backend: str, model: str, model_args: dict[str, Any], batch_size: int | str, lazy: bool = False
+) -> Backend:
+    """The backend serving `model`. With `lazy`, a backend that can describe the model without
+    loading it is returned as a `LazyBackend` that loads on the first request reaching it."""
+    check_backend_args(backend, model_args, batch_size)
     backend_class = registry.load_backend_class(backend)
     kwargs: dict[str, Any] = {}
     if batch_size != "auto":
         kwargs["batch_size"] = batch_size
+
+    def load() -> Backend:
+        try:
+            return backend_class(model, model_args, **kwargs)  # type: ignore[no-any-return]
+        except BenchError:
+            raise
+        except Exception as exc:  # engines raise all sorts; the user needs one line naming the model
+            raise BackendError(
+                f"backend {backend!r} could not load model {model!r}: {type(exc).__name__}: {redact_text(str(exc))}"
+            ) from exc
+
+    describe = getattr(backend_class, "describe", None)
+    if not lazy or describe is None:
+        return load()
     try:
-        return backend_class(model, model_args, **kwargs)  # type: ignore[no-any-return]
+        description = describe(model, model_args, kwargs.get("batch_size"))
     except BenchError:
         raise
-    except Exception as exc:  # engines raise all sorts; the user needs one line naming the model
-        raise BackendError(f"backend {backend!r} could not load model {model!r}: {type(exc).__name__}: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - describing is an optimisation: a real load reports properly
+        log.debug("backend %s cannot describe %s without loading it: %s", backend, model, exc)
+        description = None
+    if description is None:
+        return load()
+    return LazyBackend(backend_class, description, load)
 
 
 def check_capabilities(planned: list[PlannedTask], backend: Backend) -> None:
@@ -138,11 +176,13 @@ class ModelPool:
         self.clients: dict[tuple[str, str, str], ModelClient] = {}
 
     def open(self, model: str, backend: str | None = None, model_args: dict[str, Any] | None = None) -> ModelClient:
+        """The client of `model` (opened once per model/backend/args). With a request cache, the
+        model itself loads on the first request the cache cannot answer."""
         backend_name = backend or self.config.backend
         args = dict(model_args or {})
         key = (model, backend_name, repr(sorted(args.items())))
         if key not in self.clients:
-            instance = open_backend(backend_name, model, args, self.config.batch_size)
+            instance = open_backend(backend_name, model, args, self.config.batch_size, lazy=self.cache is not None)
             self.clients[key] = ModelClient(instance, self.cache)
         return self.clients[key]
 

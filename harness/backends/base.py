@@ -49,13 +49,50 @@ class ModelInfo:
     device: str | None = None
 
 
+@dataclass(frozen=True)
+class BackendDescription:
+    """What the client needs before the first cache miss: identity, request kinds, batch size."""
+
+    info: ModelInfo
+    capabilities: frozenset[RequestKind]
+    max_batch_size: int
+
+
 class Backend(ABC):
+    """Constructed as `Backend(model, model_args, batch_size=...)` (see harness/registry.py).
+
+    `args_class` is the frozen dataclass of the `--model-args` the backend accepts (see
+    harness/backends/args.py); `parse_args` validates a `--model-args` dict against it without
+    loading anything, so the planning step can reject bad arguments before any model loads.
+    A backend that can identify its model without loading it (`describe`) is opened lazily by
+    the client: a run answered entirely from the request cache never loads the weights.
+    """
+
     name: ClassVar[str]
     continuous: ClassVar[bool] = False
+    args_class: ClassVar[type[Any] | None] = None
 
     capabilities: frozenset[RequestKind]
     info: ModelInfo
     max_batch_size: int = 16
+
+    @classmethod
+    def parse_args(cls, model_args: dict[str, Any] | None) -> Any:
+        """The validated `args_class` record of `model_args`; ConfigError naming the key and the choices."""
+        from bench.harness.backends.args import parse_backend_args
+
+        if cls.args_class is None:
+            return dict(model_args or {})
+        return parse_backend_args(cls.args_class, cls.name, model_args)
+
+    @classmethod
+    def describe(cls, model: str, model_args: dict[str, Any], batch_size: int | None) -> BackendDescription | None:
+        """Identity and capabilities of `model` without loading it (None: only a real load can tell).
+
+        Must equal what the constructed backend reports (`info`, `capabilities`, `max_batch_size`):
+        the request cache keys on `info`, and the result document records it.
+        """
+        return None
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationAnswer]:
         raise CapabilityError(f"backend {self.name!r} cannot generate text")

@@ -25,11 +25,21 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from bench.harness.backends.base import Backend, ModelInfo
-from bench.harness.backends.hf_generation import PrefixKVStore, generate_batch
-from bench.harness.backends.prompting import PromptFormatter, ScoredTokens, model_max_length
-from bench.harness.errors import BackendError, ConfigError
-from bench.harness.model_source import resolve_model, weights_fingerprint
+from bench.harness.backends.args import HFArgs
+from bench.harness.backends.base import Backend, BackendDescription, ModelInfo
+from bench.harness.backends.prompting import (
+    PromptFormatter,
+    ScoredTokens,
+    common_prefix_len,
+    model_max_length,
+)
+from bench.harness.errors import BackendError
+from bench.harness.model_source import (
+    ModelSource,
+    local_config_architectures,
+    resolve_model,
+    weights_fingerprint,
+)
 from bench.harness.requests import (
     GenerationAnswer,
     GenerationRequest,
@@ -42,45 +52,43 @@ from bench.harness.requests import (
 
 log = logging.getLogger(__name__)
 
-_KNOWN_ARGS = {
-    "dtype", "device", "gguf_file", "revision", "trust_remote_code", "max_length", "min_shared_prefix",
-    "batch_size", "add_bos_token", "prefix_cache_gb",
-}
-
-
 class HFBackend(Backend):
     name = "hf"
+    args_class = HFArgs
+
+    @classmethod
+    def describe(cls, model: str, model_args: dict[str, Any], batch_size: int | None) -> BackendDescription | None:
+        """Identity from the weight files and config.json alone; None where only transformers can tell
+        (a GGUF file, a hub model that is not in the local cache)."""
+        args: HFArgs = cls.parse_args(model_args)
+        source = resolve_model(model)
+        architectures = _architectures_without_loading(source, args)
+        if architectures is None:
+            return None
+        return _description(model, source, args, model_args, batch_size or 16, _resolve_device(args.device), architectures)
 
     def __init__(self, model: str, model_args: dict[str, Any] | None = None, batch_size: int = 16) -> None:
         import torch
+        from bench.harness.backends.hf_generation import PrefixKVStore
         from transformers import AutoConfig, AutoTokenizer
 
-        args = dict(model_args or {})
-        unknown = set(args) - _KNOWN_ARGS
-        if unknown:
-            raise ConfigError(f"unknown hf model-args {sorted(unknown)}; choices: {', '.join(sorted(_KNOWN_ARGS))}")
+        raw_args = dict(model_args or {})
+        args: HFArgs = self.parse_args(raw_args)
         self.source = resolve_model(model)
-        gguf_file = args.get("gguf_file") or self.source.gguf_file
-        device = args.get("device", "auto")
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.device = torch.device(device)
-        dtype_name = args.get("dtype", "bfloat16" if self.device.type == "cuda" else "float32")
+        gguf_file = args.gguf_file or self.source.gguf_file
+        self.device = torch.device(_resolve_device(args.device))
+        description_dtype = args.dtype or ("bfloat16" if self.device.type == "cuda" else "float32")
         dtypes = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16, "auto": "auto"}
-        if dtype_name not in dtypes:
-            raise ConfigError(f"unknown dtype {dtype_name!r}; choices: {', '.join(dtypes)}")
-        load_kwargs: dict[str, Any] = {
-            "revision": args.get("revision"),
-            "trust_remote_code": bool(args.get("trust_remote_code", False)),
-        }
+        load_kwargs: dict[str, Any] = {"revision": args.revision, "trust_remote_code": args.trust_remote_code}
         if gguf_file:
             load_kwargs["gguf_file"] = gguf_file
         try:
             config = AutoConfig.from_pretrained(self.source.path, **load_kwargs)
             self.tokenizer = AutoTokenizer.from_pretrained(self.source.path, **load_kwargs)
-            self.is_reward_model = any(a.endswith("ForSequenceClassification") for a in (config.architectures or []))
+            architectures = list(config.architectures or [])
+            self.is_reward_model = _is_reward_model(architectures)
             model_class = self._model_class()
-            self.model = model_class.from_pretrained(self.source.path, dtype=dtypes[dtype_name], **load_kwargs)
+            self.model = model_class.from_pretrained(self.source.path, dtype=dtypes[description_dtype], **load_kwargs)
         except OSError as exc:
             raise BackendError(
                 f"cannot load model {model!r} with transformers ({str(exc).splitlines()[0]}); offline, only local "
@@ -91,30 +99,16 @@ class HFBackend(Backend):
             self.tokenizer.pad_token = self.tokenizer.eos_token
         if self.is_reward_model and self.model.config.pad_token_id is None:
             self.model.config.pad_token_id = self.tokenizer.pad_token_id
-        self.max_length = int(args.get("max_length") or model_max_length(self.model.config, self.tokenizer))
-        self.min_shared_prefix = int(args.get("min_shared_prefix", 16))
-        self.prompts = PromptFormatter(self.tokenizer, self.max_length, bool(args.get("add_bos_token", False)))
+        self.max_length = args.max_length or model_max_length(self.model.config, self.tokenizer)
+        self.min_shared_prefix = args.min_shared_prefix
+        self.prompts = PromptFormatter(self.tokenizer, self.max_length, args.add_bos_token)
         self.eos_ids = _eos_ids(self.model, self.tokenizer)
-        prefix_cache_gb = float(args.get("prefix_cache_gb", 2.0))
-        self.prefix_store = PrefixKVStore(int(prefix_cache_gb * 2**30), self.min_shared_prefix) if prefix_cache_gb > 0 else None
-        self.max_batch_size = int(args.get("batch_size", batch_size))
-        self.capabilities = (
-            frozenset({RequestKind.SCORE})
-            if self.is_reward_model
-            else frozenset({RequestKind.CHAT, RequestKind.COMPLETION, RequestKind.LOGLIKELIHOOD})
+        self.prefix_store = (
+            PrefixKVStore(int(args.prefix_cache_gb * 2**30), self.min_shared_prefix) if args.prefix_cache_gb > 0 else None
         )
-        fingerprint, revision = weights_fingerprint(self.source)
-        recorded_args = {k: v for k, v in args.items() if k != "batch_size"}
-        recorded_args["dtype"] = dtype_name
-        self.info = ModelInfo(
-            name=model,
-            source=self.source.hub_id or self.source.path,
-            fingerprint=fingerprint,
-            backend=self.name,
-            backend_args=recorded_args,
-            revision=revision or args.get("revision"),
-            dtype=dtype_name,
-            device=str(self.device),
+        description = _description(model, self.source, args, raw_args, batch_size, str(self.device), architectures)
+        self.info, self.capabilities, self.max_batch_size = (
+            description.info, description.capabilities, description.max_batch_size
         )
 
     def _model_class(self) -> Any:
@@ -124,6 +118,8 @@ class HFBackend(Backend):
 
     # ---- generation --------------------------------------------------------------------------
     def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationAnswer]:
+        from bench.harness.backends.hf_generation import generate_batch
+
         encoded = [self.prompts.generation_prompt(r) for r in requests]
         outputs = generate_batch(
             self.model, self.tokenizer, encoded, [r.params for r in requests], self.eos_ids, self.prefix_store, self.device
@@ -244,7 +240,7 @@ def _shared_prefix_groups(items: list[ScoredTokens], min_prefix: int) -> list[tu
     for index in order:
         tokens = items[index].tokens[:-1]
         if current:
-            shared = _common_prefix_len(items[current[0]].tokens[:-1], tokens)
+            shared = common_prefix_len(items[current[0]].tokens[:-1], tokens)
             candidate = min(common, shared)
             if candidate >= min_prefix:
                 current.append(index)
@@ -262,12 +258,76 @@ def _shared_prefix_groups(items: list[ScoredTokens], min_prefix: int) -> list[tu
     return result
 
 
-def _common_prefix_len(a: list[int], b: list[int]) -> int:
-    n = min(len(a), len(b))
-    for i in range(n):
-        if a[i] != b[i]:
-            return i
-    return n
+def _resolve_device(device: str) -> str:
+    """`auto` -> cuda when torch can use a GPU, else cpu (torch is imported only if it might)."""
+    if device != "auto":
+        return device
+    if not _torch_has_gpu_build():
+        return "cpu"
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _torch_has_gpu_build() -> bool:
+    """False when the installed torch is a CPU-only build (read from torch/version.py, without the
+    ~1 s import of torch), so a fully cached run on a CPU machine never imports it."""
+    import importlib.util
+    import re
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("torch")
+    if spec is None or not spec.submodule_search_locations:
+        return True  # unknown layout: let torch answer
+    try:
+        text = (Path(next(iter(spec.submodule_search_locations))) / "version.py").read_text()
+    except OSError:
+        return True
+    builds = re.findall(r"^(cuda|hip)\b.*=\s*(.+)$", text, flags=re.MULTILINE)
+    return not builds or any(value.strip() != "None" for _, value in builds)
+
+
+def _is_reward_model(architectures: Sequence[str]) -> bool:
+    return any(a.endswith("ForSequenceClassification") for a in architectures)
+
+
+def _architectures_without_loading(source: ModelSource, args: HFArgs) -> list[str] | None:
+    if args.gguf_file or source.gguf_file:
+        return None  # the architecture is inside the GGUF's metadata: transformers reads it
+    return local_config_architectures(source, args.revision)
+
+
+def _description(
+    model: str,
+    source: ModelSource,
+    args: HFArgs,
+    raw_args: dict[str, Any],
+    batch_size: int,
+    device: str,
+    architectures: Sequence[str],
+) -> BackendDescription:
+    """The one place that computes the hf backend's identity, for `describe` and a real load alike."""
+    dtype_name = args.dtype or ("bfloat16" if device.startswith("cuda") else "float32")
+    fingerprint, revision = weights_fingerprint(source)
+    # Recorded as the user gave them (the cache namespace keys on these), plus the dtype used.
+    recorded = {k: v for k, v in raw_args.items() if k != "batch_size"}
+    recorded["dtype"] = dtype_name
+    info = ModelInfo(
+        name=model,
+        source=source.hub_id or source.path,
+        fingerprint=fingerprint,
+        backend=HFBackend.name,
+        backend_args=recorded,
+        revision=revision or args.revision,
+        dtype=dtype_name,
+        device=device,
+    )
+    kinds = (
+        frozenset({RequestKind.SCORE})
+        if _is_reward_model(architectures)
+        else frozenset({RequestKind.CHAT, RequestKind.COMPLETION, RequestKind.LOGLIKELIHOOD})
+    )
+    return BackendDescription(info, kinds, args.batch_size or batch_size)
 
 
 def _first_stop(text: str, stops: Sequence[str]) -> int | None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from bench.harness.backends.prompting import common_prefix_len
 from bench.harness.requests import GenerationParams
 from transformers import DynamicCache
 
@@ -61,13 +62,11 @@ class PrefixKVStore:
         """
         limit = len(tokens) - 1
         best_len, best_key = 0, None
-        probe = torch.tensor(tokens[:limit]) if limit > 0 else None
+        probe = list(tokens[:limit])
         for key in self._entries:
-            n = min(len(key), limit)
-            if n <= best_len or probe is None:
+            if min(len(key), limit) <= best_len:
                 continue
-            same = torch.tensor(key[:n]) == probe[:n]
-            shared = n if bool(same.all()) else int(torch.argmin(same.int()))
+            shared = common_prefix_len(key, probe)
             if shared > best_len:
                 best_len, best_key = shared, key
         if best_key is None or best_len < self.min_reuse:

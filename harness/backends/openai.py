@@ -3,12 +3,21 @@
 Each request goes out as soon as a task makes it (`continuous = True`), at most
 `max_concurrency` at a time; the server batches. Failures that are worth retrying (HTTP 429,
 5xx, timeouts, dropped connections) are retried with exponential backoff and jitter, honouring
-`Retry-After`; other HTTP errors fail at once with the server's message.
+`Retry-After` up to `max_retry_after` seconds; other HTTP errors fail at once with the server's
+message. Every attempt and every wait of one request counts against `request_deadline`: a
+request that cannot be answered within it fails with a BackendError instead of waiting longer
+(a server asking for `Retry-After: 86400` never parks a run for a day). A 200 answer that is not
+the JSON object the API defines (invalid JSON, a list, no `choices`, a choice without its text)
+is a BackendError too (exit 3): the server is at fault, not the task.
 
-Model args: base_url (default $OPENAI_BASE_URL or http://127.0.0.1:8000/v1), api_key_env (name of
-the environment variable holding the key; default OPENAI_API_KEY; the key itself is never
-recorded), max_concurrency (8), timeout (120 s), max_retries (5), loglikelihood (false: set true
+Model args (`OpenAIArgs`, validated before anything connects): base_url (default
+$OPENAI_BASE_URL or http://127.0.0.1:8000/v1), api_key_env (name of the environment variable
+holding the key; default OPENAI_API_KEY; the key itself is never recorded), max_concurrency
+(default batch_size, else 8), timeout (120 s per attempt), max_retries (5), max_retry_after
+(60 s), request_deadline (600 s per request, retries included), loglikelihood (false: set true
 for servers that return prompt log-probabilities with `echo` on /completions, like vLLM serve).
+Credentials inside base_url (`https://user:pass@host/v1`, `?api_key=...`) are used for the
+requests but redacted wherever the URL is recorded or reported.
 
 Reward scores are not served: no OpenAI-compatible endpoint returns a reward model's scalar score.
 """
@@ -23,8 +32,10 @@ import os
 import random
 from typing import Any
 
+from bench.harness.backends.args import OpenAIArgs
 from bench.harness.backends.base import Backend, ModelInfo
-from bench.harness.errors import BackendError, ConfigError
+from bench.harness.errors import BackendError
+from bench.harness.redaction import redact_text, redact_url
 from bench.harness.requests import (
     Answer,
     ChatRequest,
@@ -39,87 +50,112 @@ from bench.harness.requests import (
 
 log = logging.getLogger(__name__)
 
-_KNOWN_ARGS = {"base_url", "api_key_env", "max_concurrency", "timeout", "max_retries", "loglikelihood", "batch_size"}
 _RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 
 
 class OpenAIBackend(Backend):
     name = "openai"
     continuous = True
+    args_class = OpenAIArgs
 
     def __init__(self, model: str, model_args: dict[str, Any] | None = None, batch_size: int = 8) -> None:
         import httpx
 
-        args = dict(model_args or {})
-        unknown = set(args) - _KNOWN_ARGS
-        if unknown:
-            raise ConfigError(f"unknown openai model-args {sorted(unknown)}; choices: {', '.join(sorted(_KNOWN_ARGS))}")
+        raw_args = dict(model_args or {})
+        args: OpenAIArgs = self.parse_args(raw_args)
         self.model = model
-        self.base_url = str(args.get("base_url") or os.environ.get("OPENAI_BASE_URL") or "http://127.0.0.1:8000/v1").rstrip("/")
-        key_env = str(args.get("api_key_env", "OPENAI_API_KEY"))
-        api_key = os.environ.get(key_env, "")
-        self.max_concurrency = int(args.get("max_concurrency", args.get("batch_size", batch_size)))
+        self.base_url = str(args.base_url or os.environ.get("OPENAI_BASE_URL") or "http://127.0.0.1:8000/v1").rstrip("/")
+        self.shown_url = redact_url(self.base_url)  # what messages and records say
+        api_key = os.environ.get(args.api_key_env, "")
+        self.max_concurrency = args.max_concurrency or args.batch_size or batch_size
         self.max_batch_size = self.max_concurrency
-        self.timeout = float(args.get("timeout", 120.0))
-        self.max_retries = int(args.get("max_retries", 5))
+        self.timeout = args.timeout
+        self.max_retries = args.max_retries
+        self.max_retry_after = args.max_retry_after
+        self.request_deadline = args.request_deadline
         self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         kinds = {RequestKind.CHAT, RequestKind.COMPLETION}
-        if args.get("loglikelihood"):
+        if args.loglikelihood:
             kinds.add(RequestKind.LOGLIKELIHOOD)
         self.capabilities = frozenset(kinds)
         self._httpx = httpx
         self._client: Any = None
         self._semaphore: asyncio.Semaphore | None = None
         model_entry = self._describe_model()
+        # The fingerprint hashes the URL without its credentials: a rotated password is the same model.
         fingerprint = "openai:" + hashlib.sha256(
-            json.dumps({"base_url": self.base_url, "model": model_entry}, sort_keys=True).encode()
+            json.dumps({"base_url": self.shown_url, "model": model_entry}, sort_keys=True).encode()
         ).hexdigest()
-        recorded = {k: v for k, v in args.items() if k not in ("batch_size",)}
-        recorded["base_url"] = self.base_url
+        recorded = {k: v for k, v in raw_args.items() if k not in ("batch_size",)}
+        recorded["base_url"] = self.shown_url
         self.info = ModelInfo(
-            name=model, source=f"{self.base_url} ({model})", fingerprint=fingerprint, backend=self.name,
+            name=model, source=f"{self.shown_url} ({model})", fingerprint=fingerprint, backend=self.name,
             backend_args=recorded, revision=str(model_entry.get("root") or model_entry.get("created") or "") or None,
         )
 
     def _describe_model(self) -> dict[str, Any]:
         """GET /models once, synchronously: checks the server is up and the model is served."""
+        url = f"{self.base_url}/models"
         try:
-            response = self._httpx.get(f"{self.base_url}/models", headers=self.headers, timeout=min(self.timeout, 30.0))
+            response = self._httpx.get(url, headers=self.headers, timeout=min(self.timeout, 30.0))
         except self._httpx.HTTPError as exc:
-            raise BackendError(f"OpenAI-compatible server at {self.base_url} is unreachable: {type(exc).__name__}: {exc}") from exc
+            raise BackendError(
+                f"OpenAI-compatible server at {self.shown_url} is unreachable: {type(exc).__name__}: {redact_text(str(exc))}"
+            ) from exc
         if response.status_code != 200:
-            raise BackendError(f"GET {self.base_url}/models answered HTTP {response.status_code}: {response.text[:200]}")
-        served = response.json().get("data", [])
+            raise BackendError(f"GET {self.shown_url}/models answered HTTP {response.status_code}: {_excerpt(response.text)}")
+        body = _json_object(response, f"GET {self.shown_url}/models")
+        served = body.get("data")
+        if not isinstance(served, list) or not all(isinstance(e, dict) for e in served):
+            raise BackendError(f"GET {self.shown_url}/models answered 200 without a list of models in 'data'")
         for entry in served:
             if entry.get("id") == self.model:
                 return dict(entry)
         ids = [str(e.get("id")) for e in served]
-        raise BackendError(f"server at {self.base_url} does not serve model {self.model!r}; it serves: {', '.join(ids) or '(none)'}")
+        raise BackendError(
+            f"server at {self.shown_url} does not serve model {self.model!r}; it serves: {', '.join(ids) or '(none)'}"
+        )
 
     # ---- HTTP --------------------------------------------------------------------------------
     async def _post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """POST with retries; every attempt and wait counts against `request_deadline`."""
         if self._client is None:
             self._client = self._httpx.AsyncClient(base_url=self.base_url, headers=self.headers, timeout=self.timeout)
             self._semaphore = asyncio.Semaphore(self.max_concurrency)
         assert self._semaphore is not None
+        where = f"POST {self.shown_url}{path}"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.request_deadline
         delay = 1.0
         for attempt in range(self.max_retries + 1):
             retry_after: float | None = None
+            remaining = deadline - loop.time()
             try:
-                async with self._semaphore:
-                    response = await self._client.post(path, json=payload)
-                if response.status_code == 200:
-                    return dict(response.json())
-                if response.status_code not in _RETRY_STATUS:
-                    raise BackendError(f"POST {self.base_url}{path} answered HTTP {response.status_code}: {response.text[:300]}")
-                problem = f"HTTP {response.status_code}"
-                header = response.headers.get("retry-after")
-                retry_after = float(header) if header and header.replace(".", "", 1).isdigit() else None
+                async with asyncio.timeout(remaining):
+                    async with self._semaphore:
+                        response = await self._client.post(path, json=payload)
+            except TimeoutError:
+                raise BackendError(
+                    f"{where} got no answer within request_deadline={self.request_deadline:g} s "
+                    f"({attempt + 1} attempt(s))"
+                ) from None
             except (self._httpx.TimeoutException, self._httpx.TransportError) as exc:
-                problem = f"{type(exc).__name__}: {exc}"
+                problem = f"{type(exc).__name__}: {redact_text(str(exc))}"
+            else:
+                if response.status_code == 200:
+                    return _json_object(response, where)
+                if response.status_code not in _RETRY_STATUS:
+                    raise BackendError(f"{where} answered HTTP {response.status_code}: {_excerpt(response.text)}")
+                problem = f"HTTP {response.status_code}"
+                retry_after = _retry_after_seconds(response.headers.get("retry-after"))
             if attempt == self.max_retries:
-                raise BackendError(f"POST {self.base_url}{path} failed after {attempt + 1} attempts: {problem}")
-            wait = retry_after if retry_after is not None else delay * (1 + random.random())
+                raise BackendError(f"{where} failed after {attempt + 1} attempts: {problem}")
+            wait = min(retry_after if retry_after is not None else delay * (1 + random.random()), self.max_retry_after)
+            if loop.time() + wait >= deadline:
+                raise BackendError(
+                    f"{where} failed ({problem}) and a retry in {wait:.1f} s would pass "
+                    f"request_deadline={self.request_deadline:g} s ({attempt + 1} attempt(s))"
+                )
             log.warning("%s from %s; retrying in %.1f s (attempt %d/%d)", problem, path, wait, attempt + 1, self.max_retries)
             await asyncio.sleep(wait)
             delay = min(delay * 2, 30.0)
@@ -137,14 +173,21 @@ class OpenAIBackend(Backend):
     async def asubmit(self, request: Request) -> Answer:
         if isinstance(request, ChatRequest):
             messages = [{"role": m.role, "content": m.content} for m in request.messages]
-            body = await self._post("/chat/completions", {"model": self.model, "messages": messages, **self._sampling(request.params)})
-            choice = body["choices"][0]
-            text = (choice.get("message") or {}).get("content") or ""
-            return self._answer(text, choice, body)
+            path = "/chat/completions"
+            body = await self._post(path, {"model": self.model, "messages": messages, **self._sampling(request.params)})
+            choice = self._first_choice(body, path)
+            message = choice.get("message")
+            if not isinstance(message, dict) or not isinstance(message.get("content"), (str, type(None))):
+                raise BackendError(f"POST {self.shown_url}{path} answered 200 without a message text in choices[0]")
+            return self._answer(message.get("content") or "", choice, body, path)
         if isinstance(request, CompletionRequest):
-            body = await self._post("/completions", {"model": self.model, "prompt": request.prompt, **self._sampling(request.params)})
-            choice = body["choices"][0]
-            return self._answer(choice.get("text") or "", choice, body)
+            path = "/completions"
+            body = await self._post(path, {"model": self.model, "prompt": request.prompt, **self._sampling(request.params)})
+            choice = self._first_choice(body, path)
+            text = choice.get("text")
+            if not isinstance(text, (str, type(None))) or "text" not in choice:
+                raise BackendError(f"POST {self.shown_url}{path} answered 200 without a text in choices[0]")
+            return self._answer(text or "", choice, body, path)
         if isinstance(request, LoglikelihoodRequest) and RequestKind.LOGLIKELIHOOD in self.capabilities:
             return await self._loglikelihood(request)
         raise BackendError(
@@ -152,11 +195,21 @@ class OpenAIBackend(Backend):
             + ("" if request.kind is not RequestKind.SCORE else ": no OpenAI-compatible endpoint returns reward scores")
         )
 
-    @staticmethod
-    def _answer(text: str, choice: dict[str, Any], body: dict[str, Any]) -> GenerationAnswer:
+    def _first_choice(self, body: dict[str, Any], path: str) -> dict[str, Any]:
+        choices = body.get("choices")
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+            raise BackendError(f"POST {self.shown_url}{path} answered 200 without choices (a malformed response)")
+        return dict(choices[0])
+
+    def _answer(self, text: str, choice: dict[str, Any], body: dict[str, Any], path: str) -> GenerationAnswer:
         usage = body.get("usage") or {}
+        try:
+            prompt_tokens = int(usage.get("prompt_tokens") or 0)
+            completion_tokens = int(usage.get("completion_tokens") or 0)
+        except (AttributeError, TypeError, ValueError):
+            raise BackendError(f"POST {self.shown_url}{path} answered 200 with a malformed 'usage'") from None
         finish = "length" if choice.get("finish_reason") == "length" else "stop"
-        return GenerationAnswer(text, int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0), finish)
+        return GenerationAnswer(text, prompt_tokens, completion_tokens, finish)
 
     async def _loglikelihood(self, request: LoglikelihoodRequest) -> LoglikelihoodAnswer:
         """Prompt log-probs via /completions with echo; the continuation is the tokens past the context's text."""
@@ -167,11 +220,15 @@ class OpenAIBackend(Backend):
             {"model": self.model, "prompt": request.context + request.continuation, "max_tokens": 1,
              "temperature": 0, "echo": True, "logprobs": 1},
         )
-        logprobs = body["choices"][0].get("logprobs") or {}
+        logprobs = self._first_choice(body, "/completions").get("logprobs") or {}
+        if not isinstance(logprobs, dict):
+            raise BackendError(f"server at {self.shown_url} returned malformed log-probabilities")
         offsets, token_logprobs = logprobs.get("text_offset"), logprobs.get("token_logprobs")
         top = logprobs.get("top_logprobs")
         if not offsets or token_logprobs is None:
-            raise BackendError(f"server at {self.base_url} returned no prompt log-probabilities (echo+logprobs unsupported)")
+            raise BackendError(f"server at {self.shown_url} returned no prompt log-probabilities (echo+logprobs unsupported)")
+        if not isinstance(offsets, list) or not isinstance(token_logprobs, list) or len(token_logprobs) < len(offsets):
+            raise BackendError(f"server at {self.shown_url} returned malformed log-probabilities")
         boundary = len(request.context)
         total, greedy, count = 0.0, True, 0
         prompt_tokens = len(offsets) - 1  # the last entry is the generated token
@@ -191,3 +248,44 @@ class OpenAIBackend(Backend):
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+
+
+def _retry_after_seconds(header: str | None) -> float | None:
+    """`Retry-After` as seconds (delta-seconds or an HTTP date); None when absent or unreadable."""
+    if not header:
+        return None
+    header = header.strip()
+    try:
+        seconds = float(header)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            return None
+        import datetime as _dt
+
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=_dt.UTC)
+        seconds = (when - _dt.datetime.now(_dt.UTC)).total_seconds()
+    if seconds != seconds:  # NaN
+        return None
+    return max(0.0, seconds)
+
+
+def _json_object(response: Any, where: str) -> dict[str, Any]:
+    """The body of a 200 answer as a JSON object; BackendError (the server's fault) otherwise."""
+    try:
+        body = response.json()
+    except ValueError:
+        raise BackendError(f"{where} answered 200 with a body that is not JSON: {_excerpt(response.text)}") from None
+    if not isinstance(body, dict):
+        raise BackendError(f"{where} answered 200 with a JSON {type(body).__name__}, not an object")
+    return body
+
+
+def _excerpt(text: str, limit: int = 200) -> str:
+    """A one-line, bounded, credential-free excerpt of a server's answer for an error message."""
+    flat = " ".join(text.split())
+    return redact_text(flat[:limit] + ("..." if len(flat) > limit else ""))

@@ -22,6 +22,19 @@ class ScoredTokens:
     continuation_start: int
 
 
+def common_prefix_len(a: Sequence[int], b: Sequence[int]) -> int:
+    """Number of leading tokens `a` and `b` share (the one longest-common-prefix helper of the backends).
+
+    A plain loop: token lists are at most a few thousand long, and this runs on Python lists
+    without a tensor round trip.
+    """
+    n = min(len(a), len(b))
+    for i in range(n):
+        if a[i] != b[i]:
+            return i
+    return n
+
+
 def model_max_length(config: Any, tokenizer: Any) -> int:
     for attribute in ("max_position_embeddings", "n_positions", "max_seq_len"):
         value = getattr(config, attribute, None)

@@ -23,9 +23,10 @@ import os
 import uuid
 from typing import Any
 
+from bench.harness.backends.args import VLLMArgs
 from bench.harness.backends.base import Backend, ModelInfo
 from bench.harness.backends.prompting import PromptFormatter
-from bench.harness.errors import BackendError, ConfigError
+from bench.harness.errors import BackendError
 from bench.harness.model_source import resolve_model, weights_fingerprint
 from bench.harness.requests import (
     Answer,
@@ -39,21 +40,15 @@ from bench.harness.requests import (
 
 log = logging.getLogger(__name__)
 
-_KNOWN_ARGS = {
-    "dtype", "max_model_len", "enforce_eager", "gpu_memory_utilization", "tensor_parallel_size", "kv_cache_gb",
-    "seed", "max_num_seqs", "batch_size", "add_bos_token",
-}
-
 
 class VLLMBackend(Backend):
     name = "vllm"
     continuous = True
+    args_class = VLLMArgs
 
     def __init__(self, model: str, model_args: dict[str, Any] | None = None, batch_size: int = 64) -> None:
-        args = dict(model_args or {})
-        unknown = set(args) - _KNOWN_ARGS
-        if unknown:
-            raise ConfigError(f"unknown vllm model-args {sorted(unknown)}; choices: {', '.join(sorted(_KNOWN_ARGS))}")
+        raw_args = dict(model_args or {})
+        args: VLLMArgs = self.parse_args(raw_args)
         try:
             import vllm  # noqa: F401
         except ImportError as exc:
@@ -65,17 +60,17 @@ class VLLMBackend(Backend):
         self.source = resolve_model(model)
         if self.source.gguf_file:
             raise BackendError(f"the vllm backend needs a transformers folder, not a GGUF file: {model!r}")
-        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", str(args.get("kv_cache_gb", 2)))
+        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", f"{args.kv_cache_gb:g}")
         self.args = args
-        self.max_model_len = int(args.get("max_model_len", 2048))
+        self.max_model_len = args.max_model_len
         self.tokenizer = AutoTokenizer.from_pretrained(self.source.path)
         config = AutoConfig.from_pretrained(self.source.path)
-        self.prompts = PromptFormatter(self.tokenizer, self.max_model_len, bool(args.get("add_bos_token", False)))
-        self.max_batch_size = int(args.get("max_num_seqs", args.get("batch_size", batch_size)))
+        self.prompts = PromptFormatter(self.tokenizer, self.max_model_len, args.add_bos_token)
+        self.max_batch_size = args.max_num_seqs or args.batch_size or batch_size
         self.capabilities = frozenset({RequestKind.CHAT, RequestKind.COMPLETION, RequestKind.LOGLIKELIHOOD})
-        dtype = str(args.get("dtype", "bfloat16"))
+        dtype = args.dtype
         fingerprint, revision = weights_fingerprint(self.source)
-        recorded = {k: v for k, v in args.items() if k != "batch_size"}
+        recorded = {k: v for k, v in raw_args.items() if k != "batch_size"}
         recorded["dtype"] = dtype
         self.info = ModelInfo(
             name=model, source=self.source.hub_id or self.source.path, fingerprint=fingerprint, backend=self.name,
@@ -95,10 +90,10 @@ class VLLMBackend(Backend):
             tokenizer=self.source.path,
             dtype=self._dtype,
             max_model_len=self.max_model_len,
-            enforce_eager=bool(self.args.get("enforce_eager", True)),
-            gpu_memory_utilization=float(self.args.get("gpu_memory_utilization", 0.85)),
-            tensor_parallel_size=int(self.args.get("tensor_parallel_size", 1)),
-            seed=int(self.args.get("seed", 0)),
+            enforce_eager=self.args.enforce_eager,
+            gpu_memory_utilization=self.args.gpu_memory_utilization,
+            tensor_parallel_size=self.args.tensor_parallel_size,
+            seed=self.args.seed,
             max_num_seqs=self.max_batch_size,
             disable_log_stats=True,
         )
