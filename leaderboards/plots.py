@@ -16,6 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from bench.leaderboards.collection import shown_interval  # noqa: E402
 from bench.leaderboards.tables import Board, Column  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -34,10 +35,10 @@ def metric_chart(board: Board, column: Column, metric_name: str, target: Path) -
     for row in board.rows:
         cell = row.cells.get(column.slug)
         metric = cell.task.metric(metric_name) if cell else None
-        if metric is None or metric.value is None:
+        if metric is None or not metric.has_value:  # missing (NaN): no point to draw
             continue
         direction = metric.direction
-        points.append((row.model_name, metric.value, metric.interval))
+        points.append((row.model_name, metric.value, shown_interval(metric)))
     if not points:
         return False
     # y index 0 is the bottom of the axis: sort so that the best model ends up on top.

@@ -21,6 +21,7 @@ import base64
 import hashlib
 import json
 import logging
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from typing import Any
 from bench.harness.errors import UsageError
 from bench.harness.provenance import bench_version
 from bench.harness.results import json_safe, write_bytes_atomic, write_json_atomic
-from bench.leaderboards.collection import collect_runs
+from bench.leaderboards.collection import collect_runs, shown_interval
 from bench.leaderboards.plots import metric_chart
 from bench.leaderboards.tables import Board, Column, build_board, metrics_frame, overview_frame, runs_json
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -67,7 +68,9 @@ def number(value: Any, digits: int = 4) -> str:
 
 
 def sort_key(value: Any) -> str:
-    return "" if value is None else repr(float(value))
+    if value is None or float(value) != float(value):  # missing or NaN: sorts as empty
+        return ""
+    return repr(float(value))
 
 
 def anchor(text: str) -> str:
@@ -83,7 +86,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        num=number, sortkey=sort_key, anchor=anchor,
+        num=number, sortkey=sort_key, anchor=anchor, interval=shown_interval,
         date=lambda d: d.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         task_page=lambda slug: f"task-{slug}.html", model_page=lambda slug: f"model-{slug}.html",
     )
@@ -98,16 +101,35 @@ def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
 
 
-def _prepare_site_dir(site_dir: Path, results_dir: Path) -> None:
+def check_site_dir(site_dir: Path, results_dir: Path) -> None:
+    """UsageError (exit 2) unless `site_dir` can become the site: checked before any document is read.
+
+    It must be a folder or not exist yet; writable (or creatable in its nearest existing parent);
+    not the results folder or one above it; empty or a previous leaderboard (its marker file).
+    """
     if site_dir.exists() and not site_dir.is_dir():
         raise UsageError(f"site folder {str(site_dir)!r} exists and is not a folder")
     if site_dir.resolve() == results_dir.resolve() or results_dir.resolve().is_relative_to(site_dir.resolve()):
         raise UsageError(f"site folder {str(site_dir)!r} would contain the results folder; choose another one")
+    existing = site_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"site folder {str(site_dir)!r} cannot be created: {str(existing)!r} is not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"site folder {str(site_dir)!r} is not writable ({str(existing)!r}: permission denied)")
     if site_dir.is_dir() and any(site_dir.iterdir()) and not (site_dir / MARKER).exists():
         raise UsageError(
             f"site folder {str(site_dir)!r} is not empty and not a bench leaderboard; choose an empty or new folder"
         )
-    site_dir.mkdir(parents=True, exist_ok=True)
+
+
+def _prepare_site_dir(site_dir: Path, results_dir: Path) -> None:
+    check_site_dir(site_dir, results_dir)
+    try:
+        site_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"site folder {str(site_dir)!r} cannot be created: {exc.strerror or exc}") from exc
     for name in GENERATED:
         shutil.rmtree(site_dir / name, ignore_errors=True)
     for page in site_dir.glob("*.html"):
@@ -120,10 +142,10 @@ def _copy_artifacts(board: Board, column: Column, site_dir: Path) -> list[tuple[
     groups = []
     for row in board.rows:
         cell = row.cells.get(column.slug)
-        if not cell or not cell.task.plots:
+        if not cell or not cell.run.task_plots(column.task):
             continue
         figures = []
-        for number_, plot in enumerate(cell.task.plots):
+        for number_, plot in enumerate(cell.run.task_plots(column.task)):
             relative = Path("artifacts") / row.slug / column.slug / f"{number_:02d}-{_safe_name(plot.file.name)}"
             (site_dir / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(plot.file, site_dir / relative)
@@ -143,7 +165,7 @@ def _best_values(board: Board, column: Column, metric_names: list[str]) -> dict[
         for row in board.rows:
             cell = row.cells.get(column.slug)
             metric = cell.task.metric(name) if cell else None
-            if metric is not None and metric.value is not None and metric.direction in ("higher", "lower"):
+            if metric is not None and metric.has_value and metric.direction in ("higher", "lower"):
                 values.append((row.model_name, metric.value, metric.direction))
         if len(values) < 2:
             continue
@@ -157,6 +179,7 @@ def _best_values(board: Board, column: Column, metric_names: list[str]) -> dict[
 def build_site(results_dir: str | Path, site_dir: str | Path, title: str = "bench leaderboard") -> SiteSummary:
     """Read every result document under `results_dir` and write the static site into `site_dir`."""
     results, site = Path(results_dir), Path(site_dir)
+    check_site_dir(site, results)  # a bad -o fails before any document is read
     board = build_board(collect_runs(results))
     _prepare_site_dir(site, results)
     env = _environment()
@@ -199,7 +222,7 @@ def build_site(results_dir: str | Path, site_dir: str | Path, title: str = "benc
         slugs = {row.model_name: row.slug for row in board.rows}
         history = [(run, entry, (run.model_name, run.run_id) in shown, slugs[run.model_name])
                    for run, entry in board.history(column)]
-        newest_config = history[0][1].config if history else {}
+        newest_config = dict(history[0][1].config) if history else {}
         write_page(
             f"task-{column.slug}.html", "task.html", column=column, metric_names=metric_names, rows=rows,
             directions=directions, descriptions=descriptions, best=_best_values(board, column, metric_names),
@@ -223,7 +246,7 @@ def build_site(results_dir: str | Path, site_dir: str | Path, title: str = "benc
         "columns": [c.__dict__ for c in board.columns],
         "models": [
             {"model": row.model_name, "mean_rank": row.mean_rank, "latest_run": row.latest_run.run_id,
-             "cells": {slug: {"run_id": cell.run.run_id, "metric": cell.metric.__dict__ if cell.metric else None,
+             "cells": {slug: {"run_id": cell.run.run_id, "metric": cell.metric.to_json() if cell.metric else None,
                               "rank": cell.rank} for slug, cell in row.cells.items()}}
             for row in board.rows
         ],

@@ -1,7 +1,10 @@
 """The leaderboard's tables: models x comparable task columns, per-task metric tables, history.
 
-A column is one task at one version: results of different task versions are never mixed in one
-column (a task whose prompts or scoring changed gets a new column, labelled "task v2"). A model
+A column is one task at one version and one value of each of its comparability keys: results of
+different task versions are never mixed in one column (a task whose prompts or scoring changed
+gets a new column, labelled "task v2"), nor results whose config differs in a key the task
+declares as changing what its numbers mean (`comparability_keys`, e.g. an answer mode: the
+column is labelled "task (answer_mode='json')"). A model
 is identified by its name; for each column a model's cell comes from its newest run that
 finished that task at that version, and every older run stays in the history.
 
@@ -20,35 +23,40 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from bench.harness.schema import MetricValue, TaskResult
 from bench.leaderboards.collection import (
     Collection,
-    MetricEntry,
     RunEntry,
     SkippedFile,
-    TaskEntry,
     model_page_slug,
+    shown_interval,
 )
 from scipy.stats import rankdata
 
 
 @dataclass(frozen=True)
 class Column:
-    """One comparable column: `task` at `version`."""
+    """One comparable column: `task` at `version` with these comparability key values."""
 
     task: str
     version: str
+    comparability: tuple[tuple[str, str], ...]
     label: str
     slug: str
     headline_metric: str | None
     direction: str
     description: str
 
+    def holds(self, entry: TaskResult) -> bool:
+        """Whether a task result belongs in this column (same task version and comparability values)."""
+        return entry.version == self.version and entry.comparability == self.comparability
+
 
 @dataclass(frozen=True)
 class Cell:
     run: RunEntry
-    task: TaskEntry
-    metric: MetricEntry | None  # the headline metric
+    task: TaskResult
+    metric: MetricValue | None  # the headline metric
     rank: int | None = None
     best: bool = False
 
@@ -73,12 +81,12 @@ class Board:
     def runs_of(self, model_name: str) -> list[RunEntry]:
         return [r for r in self.runs if r.model_name == model_name]
 
-    def history(self, column: Column) -> list[tuple[RunEntry, TaskEntry]]:
-        """Every run of any model with this task at this version (failed ones too), newest first."""
+    def history(self, column: Column) -> list[tuple[RunEntry, TaskResult]]:
+        """Every run of any model with this task at this version and comparability (failed ones too), newest first."""
         found = []
         for run in self.runs:
             entry = run.tasks.get(column.task)
-            if entry is not None and entry.version == column.version:
+            if entry is not None and column.holds(entry):
                 found.append((run, entry))
         return found
 
@@ -101,25 +109,30 @@ def _slug(text: str) -> str:
 
 
 def _columns(runs: tuple[RunEntry, ...]) -> list[Column]:
-    versions: dict[str, list[str]] = {}
-    newest: dict[tuple[str, str], TaskEntry] = {}
-    for run in runs:  # newest first, so the first entry seen per (task, version) is the newest
+    keys: dict[str, list[tuple[str, tuple[tuple[str, str], ...]]]] = {}
+    newest: dict[tuple[str, str, tuple[tuple[str, str], ...]], TaskResult] = {}
+    for run in runs:  # newest first, so the first entry seen per column key is the newest
         for name, entry in run.tasks.items():
             if not entry.ok:
                 continue
-            key = (name, entry.version)
+            key = (name, entry.version, entry.comparability)
             if key not in newest:
                 newest[key] = entry
-                versions.setdefault(name, []).append(entry.version)
+                keys.setdefault(name, []).append((entry.version, entry.comparability))
     columns = []
-    for name in sorted(versions):
-        several = len(versions[name]) > 1
-        for version in sorted(versions[name], key=_version_key):
-            entry = newest[(name, version)]
+    for name in sorted(keys):
+        versions = {version for version, _ in keys[name]}
+        for version, comparability in sorted(keys[name], key=lambda k: (_version_key(k[0]), k[1])):
+            entry = newest[(name, version, comparability)]
             headline = entry.headline
+            label = f"{name} v{version}" if len(versions) > 1 else name
+            split = [f"{k}={v}" for k, v in comparability]
+            if split and len([c for v, c in keys[name] if v == version]) > 1:
+                label += f" ({', '.join(split)})"
+            slug_text = f"{name}-v{version}" + "".join(f"-{k}-{v}" for k, v in comparability)
             columns.append(Column(
-                task=name, version=version, label=f"{name} v{version}" if several else name,
-                slug=_slug(f"{name}-v{version}"), headline_metric=headline.name if headline else None,
+                task=name, version=version, comparability=comparability, label=label, slug=_slug(slug_text),
+                headline_metric=headline.name if headline else None,
                 direction=headline.direction if headline else "none", description=entry.description,
             ))
     return columns
@@ -150,18 +163,17 @@ def build_board(collection: Collection) -> Board:
     for column in columns:
         for run in runs:
             entry = run.tasks.get(column.task)
-            if entry is None or not entry.ok or entry.version != column.version:
+            if entry is None or not entry.ok or not column.holds(entry):
                 continue
             if column.slug not in raw_cells[run.model_name]:
                 raw_cells[run.model_name][column.slug] = Cell(run, entry, entry.metric(column.headline_metric))
     rank_lists: dict[str, list[int]] = {name: [] for name in latest_by_model}
     for column in columns:
-        values = {
-            name: cells[column.slug].metric.value  # type: ignore[union-attr]
-            for name, cells in raw_cells.items()
-            if column.slug in cells and cells[column.slug].metric is not None
-            and cells[column.slug].metric.value is not None  # type: ignore[union-attr]
-        }
+        values = {}
+        for name, cells in raw_cells.items():
+            metric = cells[column.slug].metric if column.slug in cells else None
+            if metric is not None and metric.has_value:  # a missing (NaN) value is shown, never ranked
+                values[name] = metric.value
         ranks = _ranks(values, column.direction)  # type: ignore[arg-type]
         for name, rank in ranks.items():
             old = raw_cells[name][column.slug]
@@ -190,9 +202,9 @@ def overview_frame(board: Board) -> pd.DataFrame:
         for column in board.columns:
             cell = row.cells.get(column.slug)
             metric = cell.metric if cell else None
-            interval = metric.interval if metric else None
+            interval = shown_interval(metric)
             prefix = f"{column.label}: {column.headline_metric}"
-            record[prefix] = metric.value if metric else None
+            record[prefix] = metric.value if metric is not None and metric.has_value else None
             record[f"{prefix} ci_low"] = interval[0] if interval else None
             record[f"{prefix} ci_high"] = interval[1] if interval else None
             record[f"{prefix} n"] = metric.n if metric else None
@@ -203,19 +215,19 @@ def overview_frame(board: Board) -> pd.DataFrame:
 def metrics_frame(board: Board) -> pd.DataFrame:
     """Every metric of every run (long format); `latest` marks the values the overview shows."""
     shown = {(row.model_name, slug): cell.run.run_id for row in board.rows for slug, cell in row.cells.items()}
-    slugs = {(c.task, c.version): c.slug for c in board.columns}
+    slugs = {(c.task, c.version, c.comparability): c.slug for c in board.columns}
     records = []
     for run in board.runs:
         for task in run.tasks.values():
-            slug = slugs.get((task.name, task.version))
+            slug = slugs.get((task.name, task.version, task.comparability))
             for metric in task.metrics:
-                interval = metric.interval
+                interval = shown_interval(metric)
                 records.append({
                     "model": run.model_name, "run_id": run.run_id, "created_at": run.created_at.isoformat(),
-                    "fingerprint": run.model.get("fingerprint"), "backend": run.model.get("backend"),
+                    "fingerprint": run.model.fingerprint, "backend": run.model.backend,
                     "seed": run.seed, "task": task.name, "task_version": task.version, "metric": metric.name,
                     "headline": metric.name == (task.headline.name if task.headline else None),
-                    "direction": metric.direction, "value": metric.value, "n": metric.n, "stderr": metric.stderr,
+                    "direction": metric.direction, "value": metric.value if metric.has_value else None, "n": metric.n, "stderr": metric.stderr,
                     "ci_low": interval[0] if interval else None, "ci_high": interval[1] if interval else None,
                     "ci_level": metric.ci_level,
                     "latest": slug is not None and shown.get((run.model_name, slug)) == run.run_id,
@@ -229,11 +241,11 @@ def runs_json(board: Board) -> list[dict[str, Any]]:
     """Each run's identity, provenance and task summaries, for data/runs.json."""
     return [
         {
-            "run_id": run.run_id, "created_at": run.created_at.isoformat(), "model": run.model,
-            "config": run.config, "provenance": run.provenance,
+            "run_id": run.run_id, "created_at": run.created_at.isoformat(), "model": run.model.to_json(),
+            "config": run.config.to_json(), "provenance": run.provenance.to_json(),
             "tasks": {
                 name: {"version": t.version, "status": t.status, "error": t.error, "headline_metric": t.headline_metric,
-                       "metrics": [m.__dict__ for m in t.metrics], "n_samples": t.n_samples}
+                       "metrics": [m.to_json() for m in t.metrics], "n_samples": t.n_samples}
                 for name, t in run.tasks.items()
             },
         }

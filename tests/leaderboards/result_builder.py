@@ -19,9 +19,11 @@ def metric(name: str, value: float | None, direction: str = "higher", n: int = 5
 
 
 def task(metrics: list[dict[str, Any]], version: str = "1", *, headline: str | None = None, status: str = "ok",
-         plots: list[dict[str, str]] | None = None, description: str = "") -> dict[str, Any]:
+         plots: list[dict[str, str]] | None = None, description: str = "", config: dict[str, Any] | None = None,
+         comparability_keys: tuple[str, ...] = ()) -> dict[str, Any]:
     return {"version": version, "metrics": metrics, "headline": headline or (metrics[0]["name"] if metrics else None),
-            "status": status, "plots": plots or [], "description": description}
+            "status": status, "plots": plots or [], "description": description,
+            "config": config if config is not None else {"games": 4}, "comparability_keys": list(comparability_keys)}
 
 
 def write_result(results: Path, model: str, run_id: str, created_at: str, tasks: dict[str, dict[str, Any]],
@@ -38,7 +40,8 @@ def write_result(results: Path, model: str, run_id: str, created_at: str, tasks:
         (folder / f"samples_{number}.jsonl").write_text("")
         failed = spec["status"] != "ok"
         entries[name] = {
-            "name": name, "version": spec["version"], "description": spec["description"], "config": {"games": 4},
+            "name": name, "version": spec["version"], "description": spec["description"], "config": spec["config"],
+            "comparability_keys": spec["comparability_keys"],
             "headline_metric": spec["headline"], "status": spec["status"], "error": "it broke" if failed else None,
             "metrics": [] if failed else spec["metrics"], "samples_file": f"samples_{number}.jsonl", "n_samples": 0,
             "plots": spec["plots"], "extra": {}, "wall_time_s": 12.5,

@@ -49,7 +49,7 @@ def test_plot_paths_outside_the_run_folder_are_left_out(tmp_path: Path) -> None:
                                                 {"name": "gone", "path": "plots/missing.png"}]),
     })
     (run,) = collect_runs(tmp_path / "results").runs
-    assert run.tasks["t"].plots == ()
+    assert run.task_plots("t") == ()
 
 
 def test_each_task_version_is_its_own_column(board) -> None:
@@ -124,3 +124,43 @@ def test_task_names_that_slug_alike_get_distinct_columns(tmp_path: Path) -> None
     slugs = [c.slug for c in board.columns]
     assert len(set(slugs)) == 3 and "a-b-v1" in slugs
     assert all(re.fullmatch(r"[A-Za-z0-9._-]+", s) for s in slugs)
+
+
+def test_nan_metric_is_shown_as_missing_and_never_ranked(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    write_result(results, "good", "g1", "2026-01-01T00:00:00+00:00", {"t": task([metric("acc", 0.5, stderr=0.1)])})
+    write_result(results, "ok2", "o1", "2026-01-02T00:00:00+00:00", {"t": task([metric("acc", 0.4, stderr=0.1)])})
+    nan_run = write_result(results, "broken", "n1", "2026-01-03T00:00:00+00:00",
+                           {"t": task([metric("acc", 0.9, stderr=0.1)])})
+    nan_run.write_text(nan_run.read_text().replace('"value": 0.9', '"value": NaN'))
+    board = build_board(collect_runs(results))
+    cells = {row.model_name: row.cells[board.columns[0].slug] for row in board.rows}
+    assert not cells["broken"].metric.has_value and cells["broken"].rank is None
+    assert (cells["good"].rank, cells["ok2"].rank) == (1, 2)
+    frame = overview_frame(board).set_index("model")
+    assert frame.loc["broken", "t: acc"] is None or frame["t: acc"].isna()["broken"]
+    assert json.dumps(runs_json(board), allow_nan=False)  # strict JSON: the NaN became null
+
+
+def test_comparability_keys_split_columns_and_ranks(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    for model, mode, value in (("a", "letter", 0.9), ("b", "json", 0.1), ("c", "json", 0.3)):
+        write_result(results, model, f"{model}1", "2026-01-01T00:00:00+00:00", {
+            "uno": task([metric("win_rate", value, ci=(0.0, 1.0))], config={"answer_mode": mode, "games": 4},
+                        comparability_keys=("answer_mode",)),
+        })
+    board = build_board(collect_runs(results))
+    assert sorted(c.label for c in board.columns) == ["uno (answer_mode='json')", "uno (answer_mode='letter')"]
+    json_column = next(c for c in board.columns if "json" in c.label)
+    ranks = {row.model_name: row.cells[json_column.slug].rank for row in board.rows if json_column.slug in row.cells}
+    assert ranks == {"c": 1, "b": 2}  # model a (letter mode) is not ranked against them
+    assert all(len([c for c in board.columns if c.slug in row.cells]) == 1 for row in board.rows)
+    assert {run.run_id for run, _ in board.history(json_column)} == {"b1", "c1"}
+
+
+def test_config_keys_not_declared_comparability_keys_share_a_column(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    for model, games in (("a", 4), ("b", 8)):
+        write_result(results, model, f"{model}1", "2026-01-01T00:00:00+00:00",
+                     {"uno": task([metric("win_rate", 0.5)], config={"games": games})})
+    assert [c.label for c in build_board(collect_runs(results)).columns] == ["uno"]

@@ -7,6 +7,7 @@ import csv
 import hashlib
 import html as html_lib
 import json
+import os
 import re
 from pathlib import Path
 
@@ -116,3 +117,51 @@ def test_cli_builds_the_site_and_reports_input_errors(tmp_path: Path, capsys: py
     assert main(["leaderboard", str(tmp_path / "missing"), "-o", str(tmp_path / "s2")]) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if not line.startswith("bench: warning:")]
     assert len(err) == 1 and err[0].startswith("bench: error: results folder") and "does not exist" in err[0]
+
+
+def _one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    captured = capsys.readouterr()
+    err = [line for line in captured.err.splitlines() if not line.startswith("bench: warning:")]
+    assert captured.out == "" and len(err) == 1 and err[0].startswith("bench: error: ")
+    return err[0]
+
+
+def test_output_that_is_a_file_is_exit_two_before_reading_any_result(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bench.leaderboards.site as site_module
+
+    monkeypatch.setattr(site_module, "collect_runs", lambda _: pytest.fail("documents read before -o was checked"))
+    (tmp_path / "site.html").write_text("x")
+    assert main(["leaderboard", str(tmp_path), "-o", str(tmp_path / "site.html")]) == 2
+    assert "exists and is not a folder" in _one_error_line(capsys)
+    assert main(["leaderboard", str(tmp_path), "-o", str(tmp_path / "site.html" / "sub")]) == 2
+    assert "is not a folder" in _one_error_line(capsys)
+
+
+def test_not_writable_check_uses_the_nearest_existing_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench.leaderboards.site import check_site_dir
+
+    seen: list[str] = []
+    monkeypatch.setattr(os, "access", lambda path, mode: seen.append(str(path)) or False)
+    with pytest.raises(UsageError, match="is not writable"):
+        check_site_dir(tmp_path / "new" / "site", tmp_path / "results")
+    assert seen == [str(tmp_path)]
+
+
+def test_a_nan_metric_does_not_break_the_site(tmp_path: Path) -> None:
+    results = demo_results(tmp_path / "results")
+    path = next(results.rglob("b1/result.json"))
+    path.write_text(path.read_text().replace('"value": 0.25', '"value": NaN'))
+    summary = build_site(results, tmp_path / "site")
+    assert summary.runs == 4 and summary.skipped == 0
+    index = (tmp_path / "site" / "index.html").read_text()
+    assert not re.search(r"\bnan\b", index, re.IGNORECASE)
+
+
+def test_deeply_nested_document_is_skipped_not_a_recursion_error(tmp_path: Path) -> None:
+    results = demo_results(tmp_path / "results")
+    (results / "deep").mkdir()
+    (results / "deep" / "result.json").write_text("[" * 100_000 + "]" * 100_000)
+    summary = build_site(results, tmp_path / "site")
+    assert summary.skipped == 1 and summary.runs == 4
