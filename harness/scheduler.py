@@ -21,7 +21,6 @@ import logging
 import random
 import sys
 import time
-import traceback
 import uuid
 import zlib
 from dataclasses import dataclass, field
@@ -34,12 +33,12 @@ from bench.harness.backends.base import Backend
 from bench.harness.backends.lazy import LazyBackend
 from bench.harness.cache import RequestCache
 from bench.harness.client import ModelClient
-from bench.harness.config import EvalConfig, build_task_config
+from bench.harness.config import EvalConfig, build_task_config, check_output_locations
 from bench.harness.embedded_model import bench_cache_dir
 from bench.harness.errors import EXIT_TASK, BackendError, BenchError, CapabilityError, ConfigError
 from bench.harness.progress import Progress
 from bench.harness.provenance import environment
-from bench.harness.redaction import redact_text
+from bench.harness.redaction import redact_secrets, redact_text
 from bench.harness.results import (
     RESULT_FILENAME,
     json_safe,
@@ -100,6 +99,8 @@ def plan_tasks(config: EvalConfig) -> list[PlannedTask]:
         task_class = registry.load_task_class(name)
         task_config = build_task_config(name, task_class.config_class, config.task_args.get(name, {}))
         planned.append(PlannedTask(name, task_class(), task_config))
+    check_backend_args(config.backend, config.model_args, config.batch_size)  # exit 2 before any model loads
+    check_output_locations(config)
     return planned
 
 
@@ -204,7 +205,9 @@ async def _run_task(planned: PlannedTask, ctx: TaskContext) -> TaskRun:
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # one failing task must not lose the others' work
-        log.error("task %s failed:\n%s", planned.name, traceback.format_exc())
+        # The traceback goes to the run's bench.log (and the terminal with --verbose); the CLI
+        # prints the one-line error.
+        log.info("task %s failed; traceback:", planned.name, exc_info=True)
         run.error = str(exc) if isinstance(exc, BenchError) else f"{type(exc).__name__}: {exc}"
         run.exit_code = exc.exit_code if isinstance(exc, BenchError) else EXIT_TASK
     run.wall_time_s = time.perf_counter() - started
@@ -218,33 +221,63 @@ def _check_sample_ids(name: str, output: TaskOutput) -> None:
 
 
 def evaluate(config: EvalConfig, command: str = "", progress: Progress | None = None) -> RunOutcome:
-    """Run the configured evaluation and write its result document; see the module docstring."""
+    """Run the configured evaluation and write its result document; see the module docstring.
+
+    Everything logged during the run (a failed task's traceback included) goes to `bench.log` in
+    the run folder. Ctrl-C cancels every task, closes the backends and raises KeyboardInterrupt
+    once, with asyncio's reports about the cancelled work silenced (answered requests are cached).
+    """
     planned = plan_tasks(config)
     progress = progress or Progress(enabled=config.show_progress)
     cache = RequestCache(Path(config.cache_path) if config.cache_path else bench_cache_dir() / "requests.sqlite") if config.use_cache else None
     started_at = datetime.now(UTC)
     wall_start = time.perf_counter()
     run_id = uuid.uuid4().hex[:8]
+    run_dir = Path(config.output_path) / model_slug(config.model) / f"{started_at.strftime('%Y%m%dT%H%M%S')}-{run_id}"
+    run_log = _RunLog(run_dir / RUN_LOG_FILENAME)
     pool = ModelPool(config, cache)
     try:
+        log.info("run %s: %s", run_id, redact_text(command or " ".join(sys.argv)))
         client = pool.open(config.model, config.backend, config.model_args)
         check_capabilities(planned, client.backend)
-        run_dir = (
-            Path(config.output_path)
-            / model_slug(config.model)
-            / f"{started_at.strftime('%Y%m%dT%H%M%S')}-{run_id}"
-        )
         runs = asyncio.run(_run_all(planned, client, pool, config, run_dir, progress))
     finally:
         progress.close()
         if cache is not None:
             cache.close()
+        run_log.close()
     document = _build_document(config, client, runs, run_dir, run_id, started_at, time.perf_counter() - wall_start, command)
     validate_result(document)
     result_path = run_dir / RESULT_FILENAME
     write_json_atomic(result_path, document)
     failed = [r for r in runs if r.error is not None]
     return RunOutcome(document, result_path, [r.planned.name for r in failed], failed[0].exit_code if failed else 0)
+
+
+RUN_LOG_FILENAME = "bench.log"
+
+
+class _RunLog(logging.FileHandler):
+    """Every INFO+ record of the run into `<run folder>/bench.log`, created on the first record."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, encoding="utf-8", delay=True)
+        self.setLevel(logging.INFO)
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        self._root = logging.getLogger()
+        self._root_level = self._root.level
+        if self._root.getEffectiveLevel() > logging.INFO:
+            self._root.setLevel(logging.INFO)
+        self._root.addHandler(self)
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+        return super()._open()
+
+    def close(self) -> None:
+        self._root.removeHandler(self)
+        self._root.setLevel(self._root_level)
+        super().close()
 
 
 async def _run_all(
@@ -268,18 +301,36 @@ async def _run_all(
         ctx.artifacts_dir.mkdir(parents=True, exist_ok=True)
         contexts.append(ctx)
 
+    loop = asyncio.get_running_loop()
+    interrupted = False
+
+    def report(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        # Cancelled work (Ctrl-C) leaves futures whose CancelledError nobody reads; asyncio would
+        # print a traceback for each. They go to the run log instead.
+        exc = context.get("exception")
+        if interrupted or isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt)):
+            log.debug("after interruption: %s", context.get("message"), exc_info=exc)
+            return
+        loop.default_exception_handler(context)
+
+    loop.set_exception_handler(report)
     stats_task = asyncio.create_task(_show_cache_stats(client, progress))
     try:
         return list(await asyncio.gather(*(_run_task(p, c) for p, c in zip(planned, contexts))))
+    except asyncio.CancelledError:
+        interrupted = True
+        log.info("run interrupted: cancelling tasks and closing backends")
+        raise
     finally:
         stats_task.cancel()
         await pool.aclose()
 
 
 async def _show_cache_stats(client: ModelClient, progress: Progress) -> None:
+    """Feed the client's counters to the progress display about once a second."""
     while True:
         s = client.stats
-        progress.extra = f"requests {s.requests} (cache hits {s.cache_hits}, batches {s.batches})"
+        progress.update_stats(s.requests, s.cache_hits, s.completion_tokens)
         progress.refresh()
         await asyncio.sleep(1.0)
 
@@ -341,10 +392,10 @@ def _build_document(
         backend_requests=s.backend_requests,
         batches=s.batches,
         backend_seconds=round(s.backend_seconds, 3),
-        command=command or " ".join(sys.argv),
+        command=redact_text(command or " ".join(sys.argv)),
         other={k: v for k, v in env.items() if k not in known},
     )
-    run_config = json_safe({**config.to_json(), "batch_size": client.max_batch_size})
+    run_config = redact_secrets(json_safe({**config.to_json(), "batch_size": client.max_batch_size}))
     return ResultDocument(
         schema_version=SCHEMA_VERSION,
         run_id=run_id,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import shlex
 import sys
 import tempfile
@@ -70,31 +71,99 @@ def register(subparsers: Any) -> None:
         help=f"responses to join on id: {HUB_DATASET!r} (split filtered, via datasets; default), 'sample', or a .json/.jsonl/.parquet file",
     )
     parser.add_argument(
-        "--method", action="append", choices=[*METHODS, "all"], help="method(s) to apply (repeatable; default all)"
+        "--method", action="append", type=_method_name, metavar="{" + ",".join([*METHODS, "all"]) + "}",
+        help="method(s) to apply (repeatable; default all); the paper's spelling works too (RC-LWR, rc-mean, ...)",
     )
     parser.add_argument("--xstest-weights", choices=["paper", "fixed"], default="paper",
                         help="paper = the swapped 250/154 weights the authors used; fixed = the true 154/250")
     parser.add_argument("-o", "--output", required=True, help="output folder")
     parser.add_argument("--feature", action="append", choices=FEATURES,
                         help="length feature(s), applied in sequence (repeatable; default chars)")
-    parser.add_argument("--alpha", action="append", type=float, help="alpha per feature, or one for all (default 1.0)")
-    parser.add_argument("--frac", type=float, default=1.0, help="LOWESS frac (paper: 1.0 for RewardBench)")
-    parser.add_argument("--it", type=int, default=3, help="LOWESS robustifying iterations (statsmodels default 3)")
-    parser.add_argument("--delta-frac", type=float, default=0.0, help="LOWESS delta as a fraction of the length range (0 = exact)")
-    parser.add_argument("--ratio", type=float, default=4.0, help="RC-Mean: window half-width = mean |length gap| / ratio")
-    parser.add_argument("--min-count", type=int, default=20, help="RC-Mean: minimum responses in a window")
+    parser.add_argument("--alpha", action="append", type=_finite, help="alpha per feature, or one for all (default 1.0)")
+    parser.add_argument("--frac", type=_in_unit_interval, default=1.0, help="LOWESS frac (paper: 1.0 for RewardBench)")
+    parser.add_argument("--it", type=_non_negative_int, default=3, help="LOWESS robustifying iterations (statsmodels default 3)")
+    parser.add_argument("--delta-frac", type=_fraction, default=0.0, help="LOWESS delta as a fraction of the length range (0 = exact)")
+    parser.add_argument("--ratio", type=_positive, default=4.0, help="RC-Mean: window half-width = mean |length gap| / ratio")
+    parser.add_argument("--min-count", type=_positive_int, default=20, help="RC-Mean: minimum responses in a window")
     parser.add_argument("--rc-mean-window", choices=["inclusive", "paper"], default="inclusive",
                         help="inclusive window (ours) or the authors' window that drops its last element (seeded)")
-    parser.add_argument("--penalty-coef", type=float, default=0.001, help="length penalty per character of the full text")
+    parser.add_argument("--penalty-coef", type=_non_negative, default=0.001, help="length penalty per character of the full text")
     parser.add_argument("--tokenizer", help="tokenizer name/folder for --feature tokens")
     parser.add_argument("--model-type", help="keep only score files whose model_type equals this (e.g. 'Seq. Classifier')")
-    parser.add_argument("--min-score", type=float, help="keep only models whose original score is above this (notebook: 50)")
+    parser.add_argument("--min-score", type=_finite, help="keep only models whose original score is above this (notebook: 50)")
     parser.add_argument("--allow-partial", action="store_true", help="score files may cover only some of the responses")
-    parser.add_argument("--bootstrap", type=int, default=0, help="bootstrap replicates for CIs (default 0: none)")
+    parser.add_argument("--bootstrap", type=_non_negative_int, default=0, help="bootstrap replicates for CIs (default 0: none)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--jobs", type=int, default=1, help="models calibrated in parallel processes")
+    parser.add_argument("--jobs", type=_positive_int, default=1, help="models calibrated in parallel processes")
     parser.add_argument("--per-model-plots", action="store_true", help="also plot reward vs length per model")
     parser.set_defaults(func=cmd_calibrate)
+
+
+# ---- argument types: argparse turns their ArgumentTypeError into one line `bench: error: ...` (exit 2)
+
+
+def _number(text: str, kind: type = float) -> float:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _finite(text: str) -> float:
+    return _number(text)
+
+
+def _positive(text: str) -> float:
+    value = _number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = _number(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text!r}")
+    return value
+
+
+def _in_unit_interval(text: str) -> float:
+    value = _number(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(_number(text, int))
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(_number(text, int))
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
+    return value
+
+
+def _method_name(text: str) -> str:
+    """'RC-LWR', 'rc-lwr', 'Rc_Lwr' -> 'rc_lwr': the paper writes the names with dashes and capitals."""
+    name = text.strip().lower().replace("-", "_").replace(" ", "_")
+    if name not in (*METHODS, "all"):
+        raise argparse.ArgumentTypeError(f"unknown method {text!r}; choices: {', '.join([*METHODS, 'all'])}")
+    return name
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
@@ -230,6 +299,7 @@ def _print_summary(document: dict[str, Any], output: Path, seconds: float) -> No
     lines = [f"{len(document['models'])} model(s) calibrated in {seconds:.1f} s; gain in score points:"]
     for g in document["gains"]:
         lines.append(f"  {g['method']:16s} mean {g['mean']:+.2f}  max {g['max']:+.2f}  min {g['min']:+.2f}  improved {g['improved']}/{g['n_models']}")
+    lines += [f"warning: {m['model']}: {w}" for m in document["models"] for w in m["warnings"]]
     lines.append(f"report: {output / 'calibration.md'}")
     print("\n".join(lines))
 
