@@ -1,9 +1,10 @@
 """The two CodeGenBias figures, drawn from the per-profession breakdown (matplotlib, Agg backend).
 
-- tendency_vs_factual: each profession's mean tendency m against its factual score f, with the
-  identity line m = f (on it = no factual bias) and m = 0 (parity).
-- most_biased: the professions with the largest |mean m - f|, as a horizontal bar chart of the
-  signed gap mean m - f (+ = more "he" than the facts support).
+- tendency_vs_factual: each mapped profession's mean tendency m against its real-world score
+  f_ipums (IPUMS 2012 share of men, rescaled to [-1, 1]), with the identity line m = f_ipums (on it
+  = no factual bias) and m = 0 (parity). Professions without a census category are not drawn.
+- most_biased: the mapped professions with the largest |mean m - f_ipums|, as a horizontal bar
+  chart of the signed gap (+ = more "he" than the real distribution supports).
 """
 
 from __future__ import annotations
@@ -19,15 +20,16 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 def plot_tendency_vs_factual(per_profession: list[dict[str, Any]], path: Path, title: str) -> None:
     figure, axes = plt.subplots(figsize=(6.5, 6))
-    f = [row["f"] for row in per_profession]
-    m = [row["mean_m"] for row in per_profession]
-    colours = [row["s"] for row in per_profession]
+    mapped = [row for row in per_profession if row.get("f_ipums") is not None]
+    f = [row["f_ipums"] for row in mapped]
+    m = [row["mean_m"] for row in mapped]
+    colours = [row["s"] for row in mapped]
     points = axes.scatter(f, m, c=colours, cmap="coolwarm_r", vmin=-1, vmax=1, s=18, alpha=0.8, edgecolors="none")
-    axes.plot([-1, 1], [-1, 1], color="black", linewidth=1, label="m = f (no factual bias)")
+    axes.plot([-1, 1], [-1, 1], color="black", linewidth=1, label="m = f_ipums (no factual bias)")
     axes.axhline(0, color="grey", linewidth=0.8, linestyle="--", label="m = 0 (parity)")
     axes.set_xlim(-1.05, 1.05)
     axes.set_ylim(-1.05, 1.05)
-    axes.set_xlabel("factual score f (Bolukbasi et al. 2016; + male)")
+    axes.set_xlabel("real-world score f_ipums = (% men - 50) / 50 (IPUMS 2012)")
     axes.set_ylabel("model tendency m = P(he) - P(she), mean over prompts")
     axes.set_title(title)
     axes.legend(loc="upper left", fontsize=8)
@@ -38,14 +40,15 @@ def plot_tendency_vs_factual(per_profession: list[dict[str, Any]], path: Path, t
 
 
 def plot_most_biased(per_profession: list[dict[str, Any]], path: Path, title: str, top: int = 20) -> None:
-    rows = sorted(per_profession, key=lambda row: abs(row["m_minus_f"]), reverse=True)[:top][::-1]
+    mapped = [row for row in per_profession if row.get("m_minus_f_ipums") is not None]
+    rows = sorted(mapped, key=lambda row: abs(row["m_minus_f_ipums"]), reverse=True)[:top][::-1]
     figure, axes = plt.subplots(figsize=(7, 0.3 * len(rows) + 1.5))
-    gaps = [row["m_minus_f"] for row in rows]
+    gaps = [row["m_minus_f_ipums"] for row in rows]
     axes.barh([row["profession"].replace("_", " ") for row in rows], gaps,
               color=["tab:blue" if gap > 0 else "tab:red" for gap in gaps])
     axes.axvline(0, color="black", linewidth=0.8)
     axes.set_xlim(-2, 2)
-    axes.set_xlabel("mean m - f   (+ more 'he' than the factual score, - more 'she')")
+    axes.set_xlabel("mean m - f_ipums   (+ more 'he' than the real distribution, - more 'she')")
     axes.set_title(title)
     figure.tight_layout()
     figure.savefig(path, dpi=110)

@@ -11,9 +11,12 @@ Score conventions (all in [-1, 1], + = male, - = female):
 - `factual` (f): Bolukbasi's definitional score, used as CodeGenBias's factual score (INFERRED, see
   the spec): 0.0 for 139 of the 320 professions.
 - `stereotype` (s): Bolukbasi's stereotypical score.
-- `factual_stat` (f_stat): statistics-based factual score, f_stat = 1 - 2 * female_percent / 100
-  (reconstructed: the rescaling is ours), only for the 21 professions that the 40 labour-statistics
-  occupations match (exact name, or after dropping a plural "s"); None elsewhere.
+- `factual_ipums` (f_ipums): the real-world score, f_ipums = (pct_male - 50) / 50 from the IPUMS
+  2012 share of men in the profession's census category (ipums.py); None for the professions the
+  reviewed mapping leaves out (not an occupation, gendered word, ...). The headline FB-Score uses it.
+- `factual_stat` (f_stat): WinoBias's labour statistics, f_stat = 1 - 2 * female_percent / 100
+  (reconstructed: the rescaling is ours), only for the 22 professions that the 40 WinoBias
+  occupations name (matched with names.py: plurals, spellings, "mechanician"); None elsewhere.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata, resources
 from typing import Any
+
+from bench.tasks.codegenbias.ipums import load_mapping
+from bench.tasks.codegenbias.names import match_occupation
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +44,8 @@ class Profession:
     factual: float
     stereotype: float
     factual_stat: float | None = None
+    factual_ipums: float | None = None
+    ipums_category: str | None = None
 
     @property
     def name(self) -> str:
@@ -75,14 +83,17 @@ def factual_stat_from_female_percent(female_percent: float) -> float:
 
 
 def match_labour_statistics(keys: list[str], female_percent: dict[str, float]) -> dict[str, float]:
-    """Profession key -> f_stat for the occupations whose name (or its singular) is a profession key."""
-    known = set(keys)
+    """Profession key -> f_stat for the occupations that name a profession (names.match_occupation:
+    "counselors" -> counselor, "mechanician" -> mechanic); an exact name wins over a variant."""
     matched: dict[str, float] = {}
+    exact: set[str] = set()
     for occupation, percent in female_percent.items():
-        for candidate in (occupation, occupation[:-1] if occupation.endswith("s") else None):
-            if candidate in known:
-                matched[candidate] = factual_stat_from_female_percent(float(percent))
-                break
+        key = match_occupation(occupation, keys)
+        if key is None or (key in exact and key != occupation):
+            continue
+        matched[key] = factual_stat_from_female_percent(float(percent))
+        if key == occupation:
+            exact.add(key)
     return matched
 
 
@@ -92,11 +103,20 @@ def load_professions() -> tuple[tuple[Profession, ...], dict[str, str]]:
     bolukbasi, bolukbasi_source = read_data_file(BOLUKBASI_FILE)
     statistics, statistics_source = read_data_file(LABOUR_STATISTICS_FILE)
     rows = bolukbasi["gender"]["professions"]
-    stat = match_labour_statistics([row[0] for row in rows], statistics)
-    professions = tuple(
-        sorted(
-            (Profession(str(key), float(factual), float(stereotype), stat.get(str(key))) for key, factual, stereotype in rows),
-            key=lambda p: p.key,
+    keys = [str(row[0]) for row in rows]
+    stat = match_labour_statistics(keys, statistics)
+    mapping = load_mapping(frozenset(keys))
+    professions = []
+    for key, factual, stereotype in rows:
+        share = mapping.mapped.get(str(key))
+        professions.append(
+            Profession(str(key), float(factual), float(stereotype), stat.get(str(key)),
+                       None if share is None else share.factual, None if share is None else share.category)
         )
-    )
-    return professions, {"professions": bolukbasi_source, "labour_statistics": statistics_source}
+    sources = {
+        "professions": bolukbasi_source,
+        "labour_statistics": statistics_source,
+        "real_distribution": "bench.tasks.codegenbias/data/occupations_pct_male_ipums2012.tsv "
+        "(IPUMS USA 2012 via FiveThirtyEight) with data/profession_to_ipums2012.tsv",
+    }
+    return tuple(sorted(professions, key=lambda p: p.key)), sources

@@ -7,7 +7,7 @@ from typing import Any
 from bench.harness.task import MetricValue, Plot, TaskContext, TaskOutput
 from bench.tasks.codegenbias.plots import plot_most_biased, plot_tendency_vs_factual
 from bench.tasks.codegenbias.professions import load_professions
-from bench.tasks.codegenbias.summary import bias_metrics, breakdowns
+from bench.tasks.codegenbias.summary import bias_metrics, breakdowns, coverage
 
 
 def build_output(
@@ -17,27 +17,31 @@ def build_output(
     tables = breakdowns(samples)
     plots: list[Plot] = []
     per_profession = tables.get("profession", [])
-    if per_profession:
+    if any(row.get("f_ipums") is not None for row in per_profession):
         ctx.artifacts_dir.mkdir(parents=True, exist_ok=True)
         model_name = ctx.model.info.name
         scatter = f"{task_name}_tendency_vs_factual.png"
         plot_tendency_vs_factual(per_profession, ctx.artifacts_dir / scatter, f"{task_name}: {model_name}")
         plots.append(Plot("tendency_vs_factual", scatter,
-                          "mean he/she tendency m per profession vs its factual score; the line is m = f"))
+                          "mean he/she tendency m per mapped profession vs its IPUMS 2012 score; the line is m = f_ipums"))
         bars = f"{task_name}_most_biased.png"
         plot_most_biased(per_profession, ctx.artifacts_dir / bars, f"{task_name}: most biased professions ({model_name})",
                          top=ctx.config.top_professions)
         plots.append(Plot("most_biased_professions", bars,
-                          "professions with the largest |mean m - f| (signed gap; + = more 'he' than the facts)"))
-    _, sources = load_professions()
+                          "professions with the largest |mean m - f_ipums| (signed gap; + = more 'he' than the real distribution)"))
+    professions, sources = load_professions()
+    mapped = sum(p.factual_ipums is not None for p in professions)
     return TaskOutput(
         metrics=metrics + extra_metrics,
         samples=samples,
         plots=plots,
         extra={
             **extra,
-            "notes": {**notes, "fb_score": "FB-Score is reconstructed (the paper's equation was not available); "
+            "notes": {**notes, "fb_score": "FB-Score is reconstructed (the paper's equation was not available), "
+                      "here against the IPUMS 2012 share of men in each profession's census category "
+                      "(professions without a category are left out, see fb_score_coverage); "
                       "templates and modifiers are the project's own"},
+            "fb_score_coverage": coverage(samples, mapped, len(professions)),
             "data_sources": sources,
             "breakdowns": tables,
         },

@@ -15,43 +15,43 @@ from __future__ import annotations
 import asyncio
 from typing import Any, ClassVar
 
+import pandas as pd
 from bench.harness.requests import RequestKind
 from bench.harness.task import MetricValue, TaskContext, TaskOutput
-from bench.metrics.clustered_mean import clustered_mean
 from bench.tasks.codegenbias.config import CodeGenBiasConfig
-from bench.tasks.codegenbias.dataset import ProbePrompt, build_split
+from bench.tasks.codegenbias.dataset import ProbePrompt, build_split, stratified_sample
 from bench.tasks.codegenbias.records import probe_fields, tendency_fields
 from bench.tasks.codegenbias.report import build_output
 from bench.tasks.codegenbias.scoring import score_probe, scoring_order
+from bench.tasks.codegenbias.summary import bounded_mean_metric
 
 
 class CodeGenBiasTask:
     name: ClassVar[str] = "codegenbias"
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"  # 2: fb_score against IPUMS 2012, stratified --limit, split-independent template mix
     config_class: ClassVar[type] = CodeGenBiasConfig
     request_kinds: ClassVar[frozenset[RequestKind]] = frozenset({RequestKind.LOGLIKELIHOOD})
     headline_metric: ClassVar[str] = "fb_score"
     description: ClassVar[str] = (
         "CodeGenBias (Qin et al. 2024): he/she log-likelihood at code-completion slots over 320 professions; "
-        "FB-Score (reconstructed), stereotype regression, parity gap"
+        "FB-Score (reconstructed) against the IPUMS 2012 gender distribution, stereotype regression, parity gap"
     )
 
     async def run(self, ctx: TaskContext) -> TaskOutput:
         config: CodeGenBiasConfig = ctx.config
         probes = build_split(config.split, config.split_seed, config.families)
         if ctx.limit is not None:
-            probes = probes[: ctx.limit]
+            probes = stratified_sample(probes, ctx.limit, config.sample_seed)
         ctx.progress.start(self.name, len(probes))
         # Submitted with shared prefixes adjacent (faster batches); records keep the dataset order.
         by_id = {s["id"]: s for s in await asyncio.gather(*(self._sample(ctx, p) for p in scoring_order(probes)))}
         samples = [by_id[probe.id] for probe in probes]
-        pair_mass = clustered_mean([s["pair_mass"] for s in samples], [s["profession"] for s in samples])
         split_tokens = sum(1 for s in samples if s["tokens_he"] > 1 or s["tokens_she"] > 1)
-        extra_metrics = [
-            MetricValue("mean_pair_mass", pair_mass.value, "none", pair_mass.n, stderr=pair_mass.stderr,
-                        ci_low=pair_mass.ci_low, ci_high=pair_mass.ci_high, sample_field="pair_mass",
-                        description="mean raw probability P(he) + P(she) at the slot before renormalising"),
-        ]
+        extra_metrics: list[MetricValue] = []
+        if samples:
+            extra_metrics.append(bounded_mean_metric(
+                "mean_pair_mass", pd.DataFrame(samples), "pair_mass", 0.0, 1.0, "none",
+                "mean raw probability P(he) + P(she) at the slot before renormalising"))
         extra = {"split": config.split, "n_prompts": len(samples), "prompts_with_multi_token_forms": split_tokens}
         return build_output(self.name, ctx, list(samples), extra_metrics, extra)
 

@@ -20,10 +20,10 @@ from typing import Any, ClassVar
 
 from bench.harness.requests import GenerationParams, Message, RequestKind
 from bench.harness.task import MetricValue, TaskContext, TaskOutput
-from bench.metrics.clustered_mean import clustered_mean
+from bench.metrics.intervals import metric_value, proportion_estimate
 from bench.tasks.codegenbias.completion_parsing import parse_completion
 from bench.tasks.codegenbias.config import CodeGenBiasGenConfig
-from bench.tasks.codegenbias.dataset import ProbePrompt, build_split
+from bench.tasks.codegenbias.dataset import ProbePrompt, build_split, stratified_sample
 from bench.tasks.codegenbias.records import probe_fields, tendency_fields
 from bench.tasks.codegenbias.report import build_output
 
@@ -36,36 +36,33 @@ def completion_messages(probe: ProbePrompt) -> tuple[Message, ...]:
 
 class CodeGenBiasGenTask:
     name: ClassVar[str] = "codegenbias_gen"
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"  # 2: fb_score against IPUMS 2012, stratified --limit, bounded parser, Wilson rates
     config_class: ClassVar[type] = CodeGenBiasGenConfig
     request_kinds: ClassVar[frozenset[RequestKind]] = frozenset({RequestKind.CHAT})
     headline_metric: ClassVar[str] = "fb_score"
     description: ClassVar[str] = (
         "CodeGenBias (Qin et al. 2024), generation variant: the model completes the code, he/she is read by parsing "
-        "(never executed); FB-Score (reconstructed), stereotype regression, parity gap, unparseable rate"
+        "(never executed); FB-Score (reconstructed) against the IPUMS 2012 gender distribution, stereotype regression, "
+        "parity gap, unparseable rate"
     )
 
     async def run(self, ctx: TaskContext) -> TaskOutput:
         config: CodeGenBiasGenConfig = ctx.config
         probes = build_split(config.split, config.split_seed, config.families)
         if ctx.limit is not None:
-            probes = probes[: ctx.limit]
+            probes = stratified_sample(probes, ctx.limit, config.sample_seed)
         ctx.progress.start(self.name, len(probes))
         params = GenerationParams(max_tokens=config.max_tokens, temperature=0.0)
         samples = list(await asyncio.gather(*(self._sample(ctx, probe, params) for probe in probes)))
-        clusters = [s["profession"] for s in samples]
         counts = {status: sum(s["parse_status"] == status for s in samples) for status in ("gendered", "other_value", "unparseable")}
         extra_metrics: list[MetricValue] = []
         for status, name, description in (
             ("unparseable", "unparseable_rate", "share of replies with no parseable program containing the query example"),
             ("other_value", "other_value_rate", "share of replies whose example holds neither he nor she"),
         ):
-            field = f"is_{status}"
-            estimate = clustered_mean([float(s[field]) for s in samples], clusters) if samples else None
-            if estimate is not None:
-                extra_metrics.append(MetricValue(name, estimate.value, "lower", estimate.n, stderr=estimate.stderr,
-                                                 ci_low=estimate.ci_low, ci_high=estimate.ci_high, sample_field=field,
-                                                 description=description))
+            if samples:
+                estimate = proportion_estimate(counts[status], len(samples))  # Wilson interval, inside [0, 1]
+                extra_metrics.append(metric_value(name, estimate, "lower", sample_field=f"is_{status}", description=description))
         extra = {"split": config.split, "n_prompts": len(samples), "parse_outcomes": counts}
         return build_output(self.name, ctx, samples, extra_metrics, extra)
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
+from typing import Any
 
 import pytest
-from bench.tasks.codegenbias.dataset import SPLIT_SIZES, build_dataset, build_split
+from bench.tasks.codegenbias.dataset import SPLIT_SIZES, build_dataset, build_split, stratified_sample
 from bench.tasks.codegenbias.templates import (
     DEMO_OCCUPATIONS,
     FAMILIES,
@@ -106,3 +108,65 @@ def test_family_filter_keeps_a_subset_of_the_full_build(dataset: dict) -> None:
     assert {p.id for p in only} <= {p.id for p in dataset["test"]}
     with pytest.raises(ValueError):
         build_split("test", 0, ("haiku",))
+
+
+def test_a_professions_prompts_do_not_depend_on_the_split_seed() -> None:
+    def assignments(seed: int) -> dict[str, tuple[str, str]]:
+        return {p.id.split("/", 1)[1]: (p.family.name, p.demo_order) for split in build_dataset(seed).values() for p in split}
+
+    assert assignments(0) == assignments(7)
+
+
+def test_every_profession_gets_a_balanced_template_mix(dataset: dict) -> None:
+    per_profession: dict[str, list] = {}
+    for probe in (p for split in dataset.values() for p in split):
+        per_profession.setdefault(probe.profession.key, []).append(probe)
+    for prompts in per_profession.values():
+        families = Counter(p.family.name for p in prompts)
+        assert sorted(families.values()) == [2, 2, 3, 3, 3]
+        assert sorted(Counter(p.demo_order for p in prompts).values()) == [6, 7]
+        for family in families:
+            assert {p.demo_order for p in prompts if p.family.name == family} == {"he_first", "she_first"}
+    everything = [p for split in dataset.values() for p in split]
+    assert set(Counter(p.family.name for p in everything).values()) == {832}
+    assert all(len({p.family.name for p in everything if p.modifier == m}) == 5 for m in MODIFIERS)
+
+
+def _spread(sample: list, key: Callable[[Any], str], levels: int) -> int:
+    counts = list(Counter(map(key, sample)).values())
+    counts += [0] * (levels - len(counts))
+    return max(counts) - min(counts)
+
+
+@pytest.mark.parametrize("split", ["test", "train", "dev"])
+def test_stratified_sample_balances_professions_modifiers_and_families(split: str) -> None:
+    prompts = build_split(split, 0)
+    professions = SPLIT_SIZES[split]
+    for seed in (0, 1):
+        draw = stratified_sample(prompts, len(prompts) // 2, seed)
+        for n in range(1, len(draw) + 1):
+            sample = draw[:n]
+            assert _spread(sample, lambda p: p.profession.key, professions) <= 1, (seed, n)
+            assert _spread(sample, lambda p: p.modifier.word, len(MODIFIERS)) <= 2, (seed, n)
+            assert _spread(sample, lambda p: p.family.name, len(FAMILIES)) <= 2, (seed, n)
+            assert _spread(sample, lambda p: p.demo_order, 2) <= 5, (seed, n)
+
+
+def test_limit_below_256_spans_modifiers_not_just_junior() -> None:
+    sample = stratified_sample(build_split("test", 0), 26, seed=0)
+    assert Counter(p.modifier.word for p in sample) == Counter({m.word: 2 for m in MODIFIERS})
+    assert len({p.profession.key for p in sample}) == 26
+    assert max(Counter(p.family.name for p in sample).values()) - min(Counter(p.family.name for p in sample).values()) <= 1
+
+
+def test_stratified_sample_is_seeded_prefix_stable_and_a_subset() -> None:
+    prompts = build_split("dev", 0)
+    assert [p.id for p in stratified_sample(prompts, 40, 3)] == [p.id for p in stratified_sample(prompts, 40, 3)]
+    assert stratified_sample(prompts, 40, 3) == stratified_sample(prompts, 90, 3)[:40]
+    assert [p.id for p in stratified_sample(prompts, 40, 3)] != [p.id for p in stratified_sample(prompts, 40, 4)]
+    sample = stratified_sample(prompts, 100, 0)
+    assert len({p.id for p in sample}) == 100 and {p.id for p in sample} <= {p.id for p in prompts}
+    assert stratified_sample(prompts, 10_000, 0) == prompts
+    assert stratified_sample(prompts, 0, 0) == []
+    with pytest.raises(ValueError):
+        stratified_sample(prompts, -1, 0)

