@@ -125,7 +125,7 @@ def _parse_rule(table: Any, where: str, extra_keys: frozenset[str] = frozenset()
     return ToleranceRule(**values)
 
 
-_TOP_KEYS = {
+_TOP_KEYS: dict[str, type | tuple[type, ...]] = {
     "alpha": (int, float), "correction": str, "resamples": int, "seed": int, "min_paired_fraction": (int, float),
     "untestable": str, "failed_task": str,
 }
