@@ -258,7 +258,8 @@ class _ConsoleHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever sys.stderr is at the time (tests swap it; a progress display wraps it)."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.setStream(sys.stderr)
+        # Not setStream: it flushes the previous stream first, which may be closed by now.
+        self.stream = sys.stderr
         super().emit(record)
 
 

@@ -26,6 +26,7 @@ consistent.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -110,6 +111,8 @@ def proportion_interval(
 
     low, high = proportion_confint(successes, n, alpha=1 - level, method=_STATSMODELS_METHOD[method])
     low, high = float(np.nan_to_num(low, nan=0.0)), float(np.nan_to_num(high, nan=1.0))
+    # Both methods reach the bound exactly at 0 or n successes; statsmodels' rounding may not.
+    low, high = (0.0 if successes == 0 else low), (1.0 if successes == n else high)
     return Interval(max(0.0, low), min(1.0, high), level, method)
 
 
@@ -175,7 +178,8 @@ def bounded_mean_interval(
     statistic = np.mean if clusters is None else ratio
     # The BCa jackknife holds units x units numbers at once without a batch; keep it near 2e7.
     batch = max(1, min(resamples, 20_000_000 // max(units * units, 1)))
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", stats.DegenerateDataWarning)  # handled below: percentile interval
         result = stats.bootstrap(
             data, statistic, n_resamples=resamples, paired=clusters is not None, vectorized=True,
             confidence_level=level, method="BCa", rng=np.random.default_rng(seed), batch=batch,

@@ -112,9 +112,13 @@ def rc_lwr(
     delta: float = 0.0,
     alpha: float = 1.0,
 ) -> FloatArray:
-    """RC-LWR over a pool of responses: r_cal = r - alpha * lowess(r ~ c)(c)."""
-    fitted, _ = lowess_fit(lengths, rewards, frac, it, delta)
-    return np.asarray(rewards, dtype=float) - alpha * fitted
+    """RC-LWR over a pool of responses: r_cal = r - alpha * lowess(r ~ c)(c).
+
+    In-sample calibration is the out-of-sample one evaluated at the fitted points themselves
+    (the curve's knots are the distinct lengths), so both go through `calibrate_with_curve`.
+    """
+    _, curve = lowess_fit(lengths, rewards, frac, it, delta)
+    return calibrate_with_curve(curve, lengths, rewards, alpha)
 
 
 def calibrate_with_curve(curve: LowessCurve, lengths: ArrayLike, rewards: ArrayLike, alpha: float = 1.0) -> FloatArray:
@@ -191,6 +195,32 @@ def rc_mean_pairs(
     return RcMeanResult(chosen, rejected, ok, half_width)
 
 
+def rc_mean_sequential(
+    chosen_features: Sequence[ArrayLike],
+    rejected_features: Sequence[ArrayLike],
+    chosen_rewards: ArrayLike,
+    rejected_rewards: ArrayLike,
+    alphas: Sequence[float],
+    ratio: float = RC_MEAN_RATIO_REWARDBENCH,
+    min_count: int = RC_MEAN_MIN_COUNT_REWARDBENCH,
+    window: RcMeanWindow = "inclusive",
+    seed: int = 0,
+) -> RcMeanResult:
+    """RC-Mean applied once per feature, each step on the previous step's rewards (as
+    `rc_lwr_sequential`). A pair counts as calibrated when any step calibrated it; `half_width`
+    is the last step's d."""
+    if not (len(chosen_features) == len(rejected_features) == len(alphas)) or not alphas:
+        raise ValueError(f"{len(chosen_features)}/{len(rejected_features)} features but {len(alphas)} alphas")
+    chosen, rejected = np.asarray(chosen_rewards, float), np.asarray(rejected_rewards, float)
+    calibrated = np.zeros(chosen.size, dtype=bool)
+    half_width = 0.0
+    for c_plus, c_minus, alpha in zip(chosen_features, rejected_features, alphas):
+        step = rc_mean_pairs(c_plus, c_minus, chosen, rejected, ratio, min_count, alpha, window, seed)
+        chosen, rejected, half_width = step.chosen, step.rejected, step.half_width
+        calibrated |= step.calibrated
+    return RcMeanResult(chosen, rejected, calibrated, half_width)
+
+
 # ---- length penalty ---------------------------------------------------------------------------
 def length_penalty(rewards: ArrayLike, full_text_lengths: ArrayLike, coef: float = LENGTH_PENALTY_COEF) -> FloatArray:
     """r - coef * len(full text): the paper's baseline (full chat-templated text, not the response)."""
@@ -200,17 +230,18 @@ def length_penalty(rewards: ArrayLike, full_text_lengths: ArrayLike, coef: float
 
 
 def rc_lwr_penalty(
-    lengths: ArrayLike,
+    features: Sequence[ArrayLike],
     full_text_lengths: ArrayLike,
     rewards: ArrayLike,
+    alphas: Sequence[float],
     coef: float = LENGTH_PENALTY_COEF,
     frac: float = LOWESS_FRAC_REWARDBENCH,
     it: int = 3,
-    delta: float = 0.0,
-    alpha: float = 1.0,
+    delta_fractions: Sequence[float] | None = None,
 ) -> FloatArray:
-    """RC-LWR-Penalty: RC-LWR (on response length) of the length-penalised rewards."""
-    return rc_lwr(lengths, length_penalty(rewards, full_text_lengths, coef), frac, it, delta, alpha)
+    """RC-LWR-Penalty: RC-LWR (on the response-length feature(s), in sequence) of the
+    length-penalised rewards r - coef * len(full text)."""
+    return rc_lwr_sequential(features, length_penalty(rewards, full_text_lengths, coef), alphas, frac, it, delta_fractions)
 
 
 # ---- several features in sequence ---------------------------------------------------------------
@@ -248,8 +279,8 @@ def lowess_delta(lengths: ArrayLike, fraction: float) -> float:
 @dataclass(frozen=True)
 class SpearmanWithCI:
     rho: float
-    ci_low: float
-    ci_high: float
+    ci_low: float | None  # None: fewer than MIN_INTERVAL_N pairs, or rho undefined
+    ci_high: float | None
     n: int
 
 
@@ -263,39 +294,47 @@ def length_reward_spearman(
     seed: int = 0,
 ) -> SpearmanWithCI:
     """Spearman rho between length and reward over the pooled 2N responses, with a percentile
-    bootstrap CI resampling pairs (both responses of a pair move together)."""
+    bootstrap CI (scipy.stats.bootstrap, paired: both responses of a pair move together); the
+    interval stays in [-1, 1]. No interval below MIN_INTERVAL_N pairs (metrics/intervals.py)."""
+    from bench.metrics.intervals import enough_for_interval
+
     c_plus, c_minus = np.asarray(chosen_lengths, float), np.asarray(rejected_lengths, float)
     r_plus, r_minus = np.asarray(chosen_rewards, float), np.asarray(rejected_rewards, float)
     n = c_plus.size
     rho = _spearman(np.concatenate([c_plus, c_minus]), np.concatenate([r_plus, r_minus]))
-    if n < 3 or n_boot <= 0 or not np.isfinite(rho):
-        return SpearmanWithCI(rho, float("nan"), float("nan"), 2 * n)
-    rng = np.random.default_rng(seed)
-    values = []
-    for start in range(0, n_boot, _BOOT_CHUNK):  # chunks bound the (draws x 2N) rank matrices
-        draws = rng.integers(0, n, size=(min(_BOOT_CHUNK, n_boot - start), n))
-        xs = np.concatenate([c_plus[draws], c_minus[draws]], axis=1)
-        ys = np.concatenate([r_plus[draws], r_minus[draws]], axis=1)
-        values.append(_rowwise_spearman(xs, ys))
-    boot = np.concatenate(values)
+    if not enough_for_interval(n) or n_boot <= 1 or not np.isfinite(rho):
+        return SpearmanWithCI(rho, None, None, 2 * n)
+
+    def pooled_rho(cp: FloatArray, cm: FloatArray, rp: FloatArray, rm: FloatArray, axis: int = -1) -> FloatArray:
+        return _rowwise_spearman(np.concatenate([cp, cm], axis=-1), np.concatenate([rp, rm], axis=-1))
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        result = stats.bootstrap(
+            (c_plus, c_minus, r_plus, r_minus), pooled_rho, n_resamples=n_boot, paired=True, vectorized=True,
+            confidence_level=level, method="percentile", rng=np.random.default_rng(seed), batch=_BOOT_CHUNK,
+        )
+    # A resample can hold one distinct length (rho undefined): drop those replicates.
+    boot = np.asarray(result.bootstrap_distribution)
     boot = boot[np.isfinite(boot)]
+    if boot.size == 0:
+        return SpearmanWithCI(rho, None, None, 2 * n)
     tail = (1 - level) / 2
-    low, high = np.quantile(boot, [tail, 1 - tail]) if boot.size else (np.nan, np.nan)
-    return SpearmanWithCI(rho, float(low), float(high), 2 * n)
+    low, high = np.quantile(boot, [tail, 1 - tail])
+    return SpearmanWithCI(rho, max(-1.0, float(low)), min(1.0, float(high)), 2 * n)
 
 
-_BOOT_CHUNK = 100
+_BOOT_CHUNK = 100  # replicates per batch: bounds the (replicates x 2N) rank matrices
 
 
 def _rowwise_spearman(xs: FloatArray, ys: FloatArray) -> FloatArray:
-    """Spearman rho of each row pair: Pearson correlation of average ranks (scipy's definition)."""
-    rx = stats.rankdata(xs, axis=1)
-    ry = stats.rankdata(ys, axis=1)
-    rx -= rx.mean(axis=1, keepdims=True)
-    ry -= ry.mean(axis=1, keepdims=True)
-    denominator = np.sqrt((rx * rx).sum(axis=1) * (ry * ry).sum(axis=1))
+    """Spearman rho along the last axis: Pearson correlation of average ranks (scipy's definition)."""
+    rx = stats.rankdata(xs, axis=-1)
+    ry = stats.rankdata(ys, axis=-1)
+    rx -= rx.mean(axis=-1, keepdims=True)
+    ry -= ry.mean(axis=-1, keepdims=True)
+    denominator = np.sqrt((rx * rx).sum(axis=-1) * (ry * ry).sum(axis=-1))
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.asarray((rx * ry).sum(axis=1) / denominator, dtype=float)
+        return np.asarray((rx * ry).sum(axis=-1) / denominator, dtype=float)
 
 
 def _spearman(x: FloatArray, y: FloatArray) -> float:

@@ -20,6 +20,7 @@ a missing section is left out of the overall mean (reported by `sections_present
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -164,9 +165,13 @@ def overall_sample_weights(subsets: Sequence[str], xstest_weights: XstestWeights
 
 @dataclass(frozen=True)
 class ScoreInterval:
+    """A bootstrap interval of a RewardBench score (0-100) and the bootstrap standard error."""
+
     low: float
     high: float
     stderr: float
+    method: str  # "bootstrap" (stratified BCa), or "wilson_bounded" when the replicates do not vary
+    level: float = 0.95
 
 
 def rewardbench_score_bootstrap(
@@ -177,28 +182,63 @@ def rewardbench_score_bootstrap(
     level: float = 0.95,
     seed: int = 0,
 ) -> dict[str, ScoreInterval]:
-    """Percentile bootstrap of the overall and section scores, resampling pairs within each subset
-    (stratified: the weights are fixed per subset, so every replicate keeps every subset)."""
+    """Stratified bootstrap intervals of the overall and section scores, by scipy.stats.bootstrap:
+    pairs are resampled within each subset (each subset is one sample of a multi-sample
+    bootstrap), so every replicate keeps every subset and its fixed weight n_s; BCa, or the
+    percentile interval where BCa is undefined.
+
+    A score gets an interval only when every subset it averages has at least MIN_INTERVAL_N pairs
+    (metrics/intervals.py): a subset with one pair has no spread to resample, and the interval
+    would be too narrow (zero width when each subset has one pair). Replicates without any spread
+    (every subset all right or all wrong) give the Wilson interval of score/100 over the pairs
+    instead of a point. Scores without an interval are absent from the result.
+    """
+    from bench.metrics.intervals import enough_for_interval, proportion_interval
+    from scipy import stats
+
     flags = np.asarray(correct, dtype=float)
     names = np.asarray([str(s) for s in subsets], dtype=object)
-    if n_boot <= 0 or flags.size == 0:
+    if n_boot <= 1 or flags.size == 0:
         return {}
-    rng = np.random.default_rng(seed)
     counts = example_counts(xstest_weights)
     groups = {s: flags[names == s] for s in sorted(set(names.tolist()))}
-    # Each subset's bootstrap accuracy is a binomial draw around its observed accuracy.
-    boot_acc = {s: rng.binomial(len(v), v.mean(), size=n_boot) / len(v) for s, v in groups.items()}
-    section_draws: dict[str, np.ndarray] = {}
-    for section, members in SECTIONS.items():
-        present = [s for s in members if s in boot_acc]
-        if present:
-            total = sum(counts[s] for s in present)
-            section_draws[section] = 100.0 * sum(boot_acc[s] * counts[s] for s in present) / total
-    tail = (1 - level) / 2
+    present = {
+        section: [s for s in members if s in groups] for section, members in SECTIONS.items() if any(s in groups for s in members)
+    }
+    targets = {"overall": list(present), **{section: [section] for section in present}}
     out: dict[str, ScoreInterval] = {}
-    if section_draws:
-        overall = np.mean(np.stack(list(section_draws.values())), axis=0)
-        for name, draws in {"overall": overall, **section_draws}.items():
-            low, high = np.quantile(draws, [tail, 1 - tail])
-            out[name] = ScoreInterval(float(low), float(high), float(np.std(draws, ddof=1)) if n_boot > 1 else 0.0)
+    for offset, (name, sections) in enumerate(targets.items()):
+        members = [s for section in sections for s in present[section]]
+        if not all(enough_for_interval(groups[s].size) for s in members):
+            continue
+        position = {s: k for k, s in enumerate(members)}
+
+        def statistic(
+            *samples: np.ndarray, axis: int = -1, sections: list[str] = sections, position: dict[str, int] = position
+        ) -> np.ndarray:
+            scores = []
+            for section in sections:
+                total = sum(counts[s] for s in present[section])
+                scores.append(sum(np.mean(samples[position[s]], axis=axis) * counts[s] for s in present[section]) / total)
+            return np.asarray(100.0 * np.mean(scores, axis=0))
+
+        value = float(statistic(*(groups[s] for s in members)))
+        pairs = sum(groups[s].size for s in members)
+        if all(float(np.ptp(groups[s])) == 0.0 for s in members):
+            wilson = proportion_interval(float(np.clip(round(value / 100.0 * pairs, 9), 0, pairs)), pairs, level)
+            assert wilson is not None
+            out[name] = ScoreInterval(100.0 * wilson.low, 100.0 * wilson.high, 0.0, "wilson_bounded", level)
+            continue
+        with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", stats.DegenerateDataWarning)  # handled below: percentile interval
+            result = stats.bootstrap(
+                tuple(groups[s] for s in members), statistic, n_resamples=n_boot, vectorized=True,
+                confidence_level=level, method="BCa", rng=np.random.default_rng(seed + offset),
+            )
+        draws = np.asarray(result.bootstrap_distribution)
+        low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
+        if not (np.isfinite(low) and np.isfinite(high)):
+            tail = (1 - level) / 2
+            low, high = (float(q) for q in np.quantile(draws, [tail, 1 - tail]))
+        out[name] = ScoreInterval(max(0.0, low), min(100.0, high), float(result.standard_error), "bootstrap", level)
     return out

@@ -10,11 +10,15 @@ bench.metrics.rewardbench_scoring; this module only arranges arrays and names th
     length_penalty   r - coef * full-text length (baseline)
     rc_lwr_penalty   length penalty, then RC-LWR
 
+RC-Mean leaves pairs whose windows are too sparse raw; when it calibrates none, the outcome
+carries a warning (logged, and shown by both reports).
+
 Every method pools the 2N responses of one reward model, as the paper does for RewardBench.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,8 +33,9 @@ from bench.metrics.reward_calibration import (
     lowess_delta,
     lowess_fit,
     markdown_element_count,
-    rc_lwr,
-    rc_mean_pairs,
+    rc_lwr_penalty,
+    rc_lwr_sequential,
+    rc_mean_sequential,
 )
 from bench.metrics.rewardbench_scoring import (
     RewardBenchScore,
@@ -42,6 +47,8 @@ from bench.metrics.rewardbench_scoring import (
     rewardbench_score_bootstrap,
     section_of,
 )
+
+log = logging.getLogger(__name__)
 
 METHODS = ("rc_mean", "rc_lwr", "length_penalty", "rc_lwr_penalty")
 ALL_METHODS = ("original", *METHODS)
@@ -150,14 +157,22 @@ def evaluate_methods(
     builders: dict[str, Callable[[], tuple[FloatArray, FloatArray, int]]] = {
         "original": lambda: (pairs.chosen_scores, pairs.rejected_scores, 0),
         "rc_mean": lambda: _rc_mean(pairs, settings),
-        "rc_lwr": lambda: _rc_lwr(pairs, settings, pairs.chosen_scores, pairs.rejected_scores),
-        "length_penalty": lambda: _penalised(pairs, settings) + (pairs.n,),
-        "rc_lwr_penalty": lambda: _rc_lwr(pairs, settings, *_penalised(pairs, settings)),
+        "rc_lwr": lambda: _rc_lwr(pairs, settings),
+        "length_penalty": lambda: _penalised(pairs, settings),
+        "rc_lwr_penalty": lambda: _rc_lwr_penalty(pairs, settings),
     }
     first_feature = pairs.features[settings.features[0]]
     outcomes = {}
     for offset, method in enumerate(wanted):
         chosen, rejected, changed = builders[method]()
+        extra: dict[str, Any] = {}
+        if method == "rc_mean" and changed == 0 and pairs.n:
+            extra["warning"] = (
+                f"RC-Mean calibrated 0 of {pairs.n} pairs: no length window held min_count="
+                f"{settings.rc_mean_min_count} responses (lower rc_mean_min_count or raise rc_mean_ratio); "
+                "its score equals the original"
+            )
+            log.warning("%s", extra["warning"])
         correct = pair_correct(chosen, rejected)
         seed = settings.seed + offset
         outcomes[method] = MethodOutcome(
@@ -171,6 +186,7 @@ def evaluate_methods(
             ),
             spearman=length_reward_spearman(*first_feature, chosen, rejected, n_boot=settings.n_boot, seed=seed),
             calibrated_pairs=int(changed),
+            extra=extra,
         )
     return outcomes
 
@@ -207,7 +223,7 @@ def sample_records(pairs: ScoredPairs, outcomes: dict[str, MethodOutcome], setti
     return records
 
 
-# ---- the methods over pairs ------------------------------------------------------------------
+# ---- the methods over pairs (the math is metrics/reward_calibration.py's) ----------------------
 def _pool(chosen: FloatArray, rejected: FloatArray) -> FloatArray:
     return np.concatenate([np.asarray(chosen, float), np.asarray(rejected, float)])
 
@@ -216,35 +232,45 @@ def _split(pooled: FloatArray, n: int) -> tuple[FloatArray, FloatArray]:
     return pooled[:n], pooled[n:]
 
 
-def _rc_lwr(
-    pairs: ScoredPairs, settings: CalibrationSettings, chosen: FloatArray, rejected: FloatArray
-) -> tuple[FloatArray, FloatArray, int]:
-    current = _pool(chosen, rejected)
-    for index, name in enumerate(settings.features):
-        lengths = _pool(*pairs.features[name])
-        delta = lowess_delta(lengths, settings.lowess_delta_frac)
-        current = rc_lwr(lengths, current, settings.lowess_frac, settings.lowess_it, delta, settings.alpha_for(index))
-    return (*_split(current, pairs.n), pairs.n)
+def _pooled_features(pairs: ScoredPairs, settings: CalibrationSettings) -> list[FloatArray]:
+    return [_pool(*pairs.features[name]) for name in settings.features]
+
+
+def _alphas(settings: CalibrationSettings) -> list[float]:
+    return [settings.alpha_for(index) for index in range(len(settings.features))]
+
+
+def _rc_lwr(pairs: ScoredPairs, settings: CalibrationSettings) -> tuple[FloatArray, FloatArray, int]:
+    calibrated = rc_lwr_sequential(
+        _pooled_features(pairs, settings), _pool(pairs.chosen_scores, pairs.rejected_scores), _alphas(settings),
+        settings.lowess_frac, settings.lowess_it, [settings.lowess_delta_frac] * len(settings.features),
+    )
+    return (*_split(calibrated, pairs.n), pairs.n)
+
+
+def _rc_lwr_penalty(pairs: ScoredPairs, settings: CalibrationSettings) -> tuple[FloatArray, FloatArray, int]:
+    calibrated = rc_lwr_penalty(
+        _pooled_features(pairs, settings), _pool(pairs.chosen_full_lengths, pairs.rejected_full_lengths),
+        _pool(pairs.chosen_scores, pairs.rejected_scores), _alphas(settings), settings.penalty_coef,
+        settings.lowess_frac, settings.lowess_it, [settings.lowess_delta_frac] * len(settings.features),
+    )
+    return (*_split(calibrated, pairs.n), pairs.n)
 
 
 def _rc_mean(pairs: ScoredPairs, settings: CalibrationSettings) -> tuple[FloatArray, FloatArray, int]:
-    chosen, rejected = pairs.chosen_scores, pairs.rejected_scores
-    changed = np.zeros(pairs.n, dtype=bool)
-    for index, name in enumerate(settings.features):
-        c_plus, c_minus = pairs.features[name]
-        result = rc_mean_pairs(
-            c_plus, c_minus, chosen, rejected,
-            ratio=settings.rc_mean_ratio, min_count=settings.rc_mean_min_count, alpha=settings.alpha_for(index),
-            window=settings.rc_mean_window,  # type: ignore[arg-type]
-            seed=settings.seed,
-        )
-        chosen, rejected = result.chosen, result.rejected
-        changed |= result.calibrated
-    return chosen, rejected, int(changed.sum())
-
-
-def _penalised(pairs: ScoredPairs, settings: CalibrationSettings) -> tuple[FloatArray, FloatArray]:
-    return (
-        length_penalty(pairs.chosen_scores, pairs.chosen_full_lengths, settings.penalty_coef),
-        length_penalty(pairs.rejected_scores, pairs.rejected_full_lengths, settings.penalty_coef),
+    result = rc_mean_sequential(
+        [pairs.features[name][0] for name in settings.features], [pairs.features[name][1] for name in settings.features],
+        pairs.chosen_scores, pairs.rejected_scores, _alphas(settings),
+        ratio=settings.rc_mean_ratio, min_count=settings.rc_mean_min_count,
+        window=settings.rc_mean_window,  # type: ignore[arg-type]
+        seed=settings.seed,
     )
+    return result.chosen, result.rejected, int(result.calibrated.sum())
+
+
+def _penalised(pairs: ScoredPairs, settings: CalibrationSettings) -> tuple[FloatArray, FloatArray, int]:
+    penalised = length_penalty(
+        _pool(pairs.chosen_scores, pairs.rejected_scores), _pool(pairs.chosen_full_lengths, pairs.rejected_full_lengths),
+        settings.penalty_coef,
+    )
+    return (*_split(penalised, pairs.n), pairs.n)

@@ -32,7 +32,8 @@ class ModelRow:
     gains: dict[str, float]  # method -> score - original
     sections: dict[str, dict[str, float]]  # method -> section -> score
     spearman: dict[str, float]  # method -> rho(length, reward)
-    score_ci: dict[str, list[float] | None]  # method -> [low, high] (None without bootstrap)
+    score_ci: dict[str, list[float] | None]  # method -> [low, high] (None without bootstrap or when n is too small)
+    warnings: list[str]  # e.g. RC-Mean calibrated no pair
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ def model_row(
             m: [o.intervals["overall"].low, o.intervals["overall"].high] if "overall" in o.intervals else None
             for m, o in outcomes.items()
         },
+        warnings=[f"{m}: {o.extra['warning']}" for m, o in outcomes.items() if o.extra.get("warning")],
     )
 
 
@@ -156,6 +158,10 @@ def render_markdown(rows: Sequence[ModelRow], methods: Sequence[str], settings: 
         for m in ["original", *methods]:
             cells = [f"{r.sections[m][s]:.2f}" if s in r.sections[m] else "-" for s in SECTIONS]
             lines.append(f"| {r.model} | {m} | " + " | ".join(cells) + f" | {r.spearman[m]:+.3f} |")
+    warned = [(r.model, w) for r in rows for w in r.warnings]
+    if warned:
+        lines += ["", "## Warnings", ""]
+        lines += [f"- {model}: {warning}" for model, warning in warned]
     return "\n".join(lines) + "\n"
 
 

@@ -11,6 +11,7 @@ from bench.metrics.rewardbench_scoring import (
     pair_correct,
     rewardbench_score,
     rewardbench_score_bootstrap,
+    section_of,
     section_scores,
     subset_accuracies,
 )
@@ -83,7 +84,7 @@ def test_mean_of_weighted_correct_equals_the_overall_score(rows, xstest):
     assert np.mean(weights * correct) == pytest.approx(rewardbench_score(subsets, correct, xstest).overall)
 
 
-def test_bootstrap_interval_brackets_the_score_and_collapses_when_certain():
+def test_bootstrap_interval_brackets_the_score_and_stays_in_range():
     rng = np.random.default_rng(0)
     subsets = [s for s in _ALL_SUBSETS for _ in range(20)]
     correct = rng.random(len(subsets)) < 0.7
@@ -91,5 +92,31 @@ def test_bootstrap_interval_brackets_the_score_and_collapses_when_certain():
     intervals = rewardbench_score_bootstrap(subsets, correct, n_boot=500)
     assert intervals["overall"].low < score.overall < intervals["overall"].high
     assert set(intervals) == {"overall", *SECTIONS}
+    for name, interval in intervals.items():
+        assert 0.0 <= interval.low < interval.high <= 100.0 and interval.method == "bootstrap", name
+    again = rewardbench_score_bootstrap(subsets, correct, n_boot=500)
+    assert again == intervals  # seeded
+
+
+def test_bootstrap_of_a_certain_score_is_not_a_point():
+    # Every pair right: the replicates never vary; the Wilson bound of 100% over the pairs is given.
+    subsets = [s for s in SECTIONS["Chat"] for _ in range(6)]
     certain = rewardbench_score_bootstrap(subsets, np.ones(len(subsets), bool), n_boot=50)
-    assert certain["overall"].low == certain["overall"].high == 100.0
+    n = len(subsets)
+    z = 1.959963984540054
+    assert certain["Chat"].method == "wilson_bounded" and certain["Chat"].high == 100.0
+    assert certain["Chat"].low == pytest.approx(100.0 * n / (n + z * z))
+
+
+def test_sections_with_one_pair_per_subset_get_no_interval():
+    # The README's main job: one pair per subset gave zero-width section intervals.
+    subsets = list(_ALL_SUBSETS)
+    correct = np.arange(len(subsets)) % 2 == 0
+    assert rewardbench_score_bootstrap(subsets, correct, n_boot=200) == {}
+    # One small subset is enough to withhold its section's and the overall interval, not the others'.
+    subsets = [s for s in _ALL_SUBSETS for _ in range(6)][:-5]  # the last subset keeps one pair
+    correct = np.arange(len(subsets)) % 3 != 0
+    intervals = rewardbench_score_bootstrap(subsets, correct, n_boot=200)
+    last_section = section_of(_ALL_SUBSETS[-1])
+    assert "overall" not in intervals and last_section not in intervals
+    assert set(intervals) == set(SECTIONS) - {last_section}

@@ -18,6 +18,7 @@ from bench.metrics.reward_calibration import (
     rc_lwr_penalty,
     rc_lwr_sequential,
     rc_mean_pairs,
+    rc_mean_sequential,
 )
 from bench.metrics.rewardbench_scoring import pair_correct
 from hypothesis import given, settings
@@ -173,8 +174,39 @@ def test_rc_lwr_penalty_is_rc_lwr_of_penalised_scores_on_response_length():
     full = response + rng.integers(30, 400, 80)
     rewards = rng.normal(size=80)
     np.testing.assert_allclose(
-        rc_lwr_penalty(response, full, rewards), rc_lwr(response, rewards - 0.001 * full), atol=1e-12
+        rc_lwr_penalty([response], full, rewards, alphas=[1.0]), rc_lwr(response, rewards - 0.001 * full), atol=1e-12
     )
+    markdown = rng.integers(0, 9, 80).astype(float)
+    np.testing.assert_allclose(
+        rc_lwr_penalty([response, markdown], full, rewards, alphas=[1.0, 0.5]),
+        rc_lwr(markdown, rc_lwr(response, rewards - 0.001 * full), alpha=0.5), atol=1e-12,
+    )
+
+
+def test_rc_mean_sequential_applies_one_feature_after_another_and_unions_calibrated_pairs():
+    lengths = ([1, 2, 6], [3, 2, 4])
+    rewards = ([1.0, 2.0, 6.0], [3.0, 4.0, 10.0])
+    first = rc_mean_pairs(*lengths, *rewards, ratio=4 / 3, min_count=3)
+    second_lengths = ([5, 5, 1], [1, 5, 5])
+    second = rc_mean_pairs(*second_lengths, first.chosen, first.rejected, ratio=4 / 3, min_count=3, alpha=0.5)
+    both = rc_mean_sequential(
+        [lengths[0], second_lengths[0]], [lengths[1], second_lengths[1]], *rewards, alphas=[1.0, 0.5],
+        ratio=4 / 3, min_count=3,
+    )
+    np.testing.assert_allclose(both.chosen, second.chosen)
+    np.testing.assert_allclose(both.rejected, second.rejected)
+    assert both.calibrated.tolist() == (first.calibrated | second.calibrated).tolist()
+    with pytest.raises(ValueError, match="alphas"):
+        rc_mean_sequential([lengths[0]], [lengths[1]], *rewards, alphas=[1.0, 1.0])
+
+
+def test_in_sample_rc_lwr_is_the_curve_evaluated_at_its_own_points():
+    rng = np.random.default_rng(3)
+    x = rng.integers(1, 60, 120).astype(float)
+    y = 0.1 * x + rng.normal(0, 1, 120)
+    fitted, curve = lowess_fit(x, y)
+    np.testing.assert_allclose(rc_lwr(x, y), y - fitted, atol=1e-12)
+    np.testing.assert_allclose(rc_lwr(x, y), calibrate_with_curve(curve, x, y), atol=1e-12)
 
 
 def test_sequential_features_apply_one_lowess_after_another():
@@ -199,8 +231,15 @@ def test_spearman_pools_both_sides_and_its_interval_brackets_it():
     result = length_reward_spearman(c_plus, c_minus, r_plus, r_minus, n_boot=300)
     expected = stats.spearmanr(np.r_[c_plus, c_minus], np.r_[r_plus, r_minus]).statistic
     assert result.rho == pytest.approx(expected)
-    assert result.ci_low < result.rho < result.ci_high
+    assert -1.0 <= result.ci_low < result.rho < result.ci_high <= 1.0
     assert result.n == 400
+    again = length_reward_spearman(c_plus, c_minus, r_plus, r_minus, n_boot=300)
+    assert (again.ci_low, again.ci_high) == (result.ci_low, result.ci_high)
+
+
+def test_spearman_of_too_few_pairs_has_no_interval():
+    result = length_reward_spearman([1, 5, 9], [2, 4, 8], [0.1, 0.5, 0.9], [0.2, 0.4, 0.7])
+    assert result.rho == pytest.approx(1.0) and result.ci_low is None and result.ci_high is None
 
 
 def test_rowwise_spearman_equals_scipy_with_ties():

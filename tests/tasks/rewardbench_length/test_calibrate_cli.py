@@ -205,3 +205,18 @@ def test_bad_score_file_is_a_one_line_error_naming_it_and_writes_nothing(tmp_pat
     assert err.count("\n") == 0 and err.startswith("bench: error: ")
     assert str(bad) in err and message in err
     assert not out.exists()
+
+
+def test_rc_mean_that_calibrates_no_pair_warns_and_records_it(tmp_path: Path, capsys):
+    # 39 pairs = 78 responses: no length window can hold min_count = 100 of them.
+    chosen, rejected = synthetic_scores(PAIRS, 0.02, seed=9)
+    path = write_score_file(tmp_path / "m.json", PAIRS, chosen, rejected, "org/m")
+    out = tmp_path / "out"
+    assert _calibrate(str(path), "--responses", "sample", "--method", "rc_mean", "--min-count", "100", "-o", str(out)) == 0
+    row = json.loads((out / "calibration.json").read_text())["models"][0]
+    assert row["gains"]["rc_mean"] == 0.0
+    assert len(row["warnings"]) == 1 and "RC-Mean calibrated 0 of 39 pairs" in row["warnings"][0]
+    assert "warning: org/m: rc_mean: RC-Mean calibrated 0 of 39 pairs" in capsys.readouterr().out
+    assert "## Warnings" in (out / "calibration.md").read_text()
+    assert _calibrate(str(path), "--responses", "sample", "--method", "rc_mean", "-o", str(tmp_path / "b")) == 0
+    assert json.loads((tmp_path / "b" / "calibration.json").read_text())["models"][0]["warnings"] == []
