@@ -226,40 +226,119 @@ def rebuild_request_cache(path: Path, busy_timeout_s: float = DEFAULT_BUSY_TIMEO
 
 
 def _readable_rows(path: Path) -> Iterator[tuple[str, str, str]]:
-    """Every (key, kind, answer) row of a damaged cache that sqlite can still read.
+    """Every (key, kind, answer) row of a damaged cache that can still be read.
 
-    Rows are read in rowid ranges; a range that hits a corrupt page is re-read row by row, so
-    one bad page loses only the rows stored on it. A file that is not a database yields nothing.
+    First through sqlite (complete when the table's b-tree is intact); if sqlite stumbles on a
+    damaged page, the file's table leaf pages are also read directly (`_scan_leaf_pages`), so a
+    truncated file or a corrupt page loses only the rows stored on the damaged pages. A file
+    that is not a database yields nothing.
     """
+    seen: set[str] = set()
+    damaged = False
     try:
         conn = sqlite3.connect(str(path), timeout=1.0)
     except sqlite3.Error:
-        return
-    try:
+        conn, damaged = None, True
+    if conn is not None:
         try:
-            highest = conn.execute("SELECT max(rowid) FROM answers").fetchone()[0]
+            for row in _typed(conn.execute("SELECT key, kind, answer FROM answers").fetchall()):
+                seen.add(row[0])
+                yield row
         except sqlite3.Error:
-            highest = None
-        if highest is None:
+            damaged = True
+        finally:
+            conn.close()
+    if damaged:
+        for row in _scan_leaf_pages(path):
+            if row[0] not in seen and len(row[0]) == 64 and row[1] in _KINDS:
+                seen.add(row[0])
+                yield row
+
+
+_KINDS = frozenset(kind.value for kind in RequestKind)
+
+
+def _scan_leaf_pages(path: Path) -> Iterator[tuple[str, str, str]]:
+    """Rows of three text columns found on the table-leaf pages of a sqlite file, read byte by byte
+    (the file format's documented b-tree page and record layout; sqlite3 has no recover API in
+    Python). Cells that run into damaged or missing pages are skipped."""
+    data = path.read_bytes()
+    if len(data) < 100 or not data.startswith(b"SQLite format 3\x00"):
+        return
+    page_size = int.from_bytes(data[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    if page_size < 512:
+        return
+    usable = page_size - data[20]
+    pages = len(data) // page_size
+    for number in range(1, pages + 1):
+        start = (number - 1) * page_size
+        header = start + (100 if number == 1 else 0)
+        if data[header] != 0x0D:  # a table b-tree leaf page
+            continue
+        cells = int.from_bytes(data[header + 3 : header + 5], "big")
+        for i in range(cells):
             try:
-                # The table's root may be damaged: probe up to a bound no sqlite file can exceed.
-                conn.execute("SELECT 1 FROM answers LIMIT 1").fetchall()
-            except sqlite3.Error:
-                return
-            highest = max(1, path.stat().st_size // 16)
-        step = 256
-        for low in range(1, int(highest) + 1, step):
-            query = "SELECT key, kind, answer FROM answers WHERE rowid BETWEEN ? AND ?"
-            try:
-                yield from _typed(conn.execute(query, (low, low + step - 1)).fetchall())
-            except sqlite3.Error:
-                for rowid in range(low, low + step):
-                    try:
-                        yield from _typed(conn.execute(query, (rowid, rowid)).fetchall())
-                    except sqlite3.Error:
-                        continue
-    finally:
-        conn.close()
+                pointer = int.from_bytes(data[header + 8 + 2 * i : header + 10 + 2 * i], "big")
+                row = _leaf_cell(data, start + pointer, page_size, usable, pages)
+            except (IndexError, ValueError, UnicodeDecodeError):
+                continue
+            if row is not None:
+                yield row
+
+
+def _leaf_cell(data: bytes, pos: int, page_size: int, usable: int, pages: int) -> tuple[str, str, str] | None:
+    size, pos = _varint(data, pos)
+    _, pos = _varint(data, pos)  # rowid
+    most_local = usable - 35
+    if size <= most_local:
+        payload = data[pos : pos + size]
+    else:
+        least_local = (usable - 12) * 32 // 255 - 23
+        local = least_local + (size - least_local) % (usable - 4)
+        local = local if local <= most_local else least_local
+        payload = data[pos : pos + local]
+        overflow = int.from_bytes(data[pos + local : pos + local + 4], "big")
+        hops = 0
+        while len(payload) < size:
+            if not 1 <= overflow <= pages or hops > pages:
+                return None
+            start = (overflow - 1) * page_size
+            overflow = int.from_bytes(data[start : start + 4], "big")
+            payload += data[start + 4 : start + usable]
+            hops += 1
+        payload = payload[:size]
+    if len(payload) != size:
+        return None
+    header_size, cursor = _varint(payload, 0)
+    types = []
+    while cursor < header_size:
+        serial, cursor = _varint(payload, cursor)
+        types.append(serial)
+    if len(types) != 3 or any(t < 13 or t % 2 == 0 for t in types):
+        return None
+    values = []
+    body = header_size
+    for serial in types:
+        length = (serial - 13) // 2
+        values.append(payload[body : body + length].decode("utf-8"))
+        body += length
+    if body != size:
+        return None
+    return values[0], values[1], values[2]
+
+
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    """sqlite's big-endian variable-length integer at `pos`: (value, position after it)."""
+    value = 0
+    for i in range(9):
+        byte = data[pos + i]
+        if i == 8:
+            return (value << 8) | byte, pos + 9
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            return value, pos + i + 1
+    raise ValueError("unreachable")
 
 
 def _typed(rows: list[tuple[object, ...]]) -> Iterator[tuple[str, str, str]]:

@@ -13,6 +13,7 @@ before it is written, and backends apply `redact_url` to what they record and re
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -69,6 +70,18 @@ def redact_secrets(value: Any) -> Any:
     if isinstance(value, tuple):
         return tuple(redact_secrets(v) for v in value)
     return value
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that redacts credentials in URLs of a record's message (for libraries such
+    as httpx that log every request URL)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_text(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
 
 
 def _is_secret_key(key: str) -> bool:

@@ -31,11 +31,12 @@ import logging
 import os
 import random
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from bench.harness.backends.args import OpenAIArgs
 from bench.harness.backends.base import Backend, ModelInfo
 from bench.harness.errors import BackendError
-from bench.harness.redaction import redact_text, redact_url
+from bench.harness.redaction import RedactingFilter, redact_text, redact_url
 from bench.harness.requests import (
     Answer,
     ChatRequest,
@@ -49,6 +50,8 @@ from bench.harness.requests import (
 )
 
 log = logging.getLogger(__name__)
+# httpx logs every request's full URL at INFO: credentials in base_url must not reach a log file.
+logging.getLogger("httpx").addFilter(RedactingFilter())
 
 _RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 
@@ -64,8 +67,12 @@ class OpenAIBackend(Backend):
         raw_args = dict(model_args or {})
         args: OpenAIArgs = self.parse_args(raw_args)
         self.model = model
-        self.base_url = str(args.base_url or os.environ.get("OPENAI_BASE_URL") or "http://127.0.0.1:8000/v1").rstrip("/")
-        self.shown_url = redact_url(self.base_url)  # what messages and records say
+        given_url = str(args.base_url or os.environ.get("OPENAI_BASE_URL") or "http://127.0.0.1:8000/v1")
+        # Query parameters of base_url (`?api-version=...`, `?api_key=...`) go with every request.
+        parts = urlsplit(given_url)
+        self.base_url = urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+        self.params = dict(parse_qsl(parts.query, keep_blank_values=True))
+        self.shown_url = redact_url(given_url.rstrip("/"))  # what messages and records say
         api_key = os.environ.get(args.api_key_env, "")
         self.max_concurrency = args.max_concurrency or args.batch_size or batch_size
         self.max_batch_size = self.max_concurrency
@@ -97,7 +104,7 @@ class OpenAIBackend(Backend):
         """GET /models once, synchronously: checks the server is up and the model is served."""
         url = f"{self.base_url}/models"
         try:
-            response = self._httpx.get(url, headers=self.headers, timeout=min(self.timeout, 30.0))
+            response = self._httpx.get(url, headers=self.headers, params=self.params, timeout=min(self.timeout, 30.0))
         except self._httpx.HTTPError as exc:
             raise BackendError(
                 f"OpenAI-compatible server at {self.shown_url} is unreachable: {type(exc).__name__}: {redact_text(str(exc))}"
@@ -120,7 +127,9 @@ class OpenAIBackend(Backend):
     async def _post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
         """POST with retries; every attempt and wait counts against `request_deadline`."""
         if self._client is None:
-            self._client = self._httpx.AsyncClient(base_url=self.base_url, headers=self.headers, timeout=self.timeout)
+            self._client = self._httpx.AsyncClient(
+                base_url=self.base_url, headers=self.headers, params=self.params, timeout=self.timeout
+            )
             self._semaphore = asyncio.Semaphore(self.max_concurrency)
         assert self._semaphore is not None
         where = f"POST {self.shown_url}{path}"

@@ -1,24 +1,34 @@
 """The openai backend against a real OpenAI-compatible server process on 127.0.0.1 (vLLM's server
-serving the embedded model), plus its failure modes."""
+serving the embedded model, slow), and its failure modes against a scripted in-process HTTP
+server (fast): Retry-After caps, the per-request deadline, malformed 200 answers, credentials."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
 from bench.harness.errors import BackendError
-from bench.harness.requests import GenerationParams, LoglikelihoodRequest, Message, ScoreRequest
+from bench.harness.requests import (
+    ChatRequest,
+    CompletionRequest,
+    GenerationParams,
+    LoglikelihoodRequest,
+    Message,
+    ScoreRequest,
+)
 from bench.harness.results import load_result
-
-pytestmark = [pytest.mark.slow, pytest.mark.vllm]
 
 
 def _free_port() -> int:
@@ -61,6 +71,8 @@ def server(tmp_path_factory) -> Iterator[str]:
         proc.kill()
 
 
+@pytest.mark.slow
+@pytest.mark.vllm
 def test_chat_completion_and_loglikelihood_through_a_real_server(server, embedded_hf):
     from bench.harness.backends.openai import OpenAIBackend
     from bench.harness.client import ModelClient
@@ -83,6 +95,8 @@ def test_chat_completion_and_loglikelihood_through_a_real_server(server, embedde
     assert backend.info.fingerprint.startswith("openai:")
 
 
+@pytest.mark.slow
+@pytest.mark.vllm
 def test_bench_eval_through_the_openai_backend(server, bench_cli, tmp_path: Path):
     result = bench_cli("eval", "--backend", "openai", "--model", "smollm2", "--model-args", f"base_url={server}",
                        "--tasks", "arithmetic_dialogue", "--task-args", "arithmetic_dialogue.episodes=2,arithmetic_dialogue.turns=2",
@@ -93,6 +107,8 @@ def test_bench_eval_through_the_openai_backend(server, bench_cli, tmp_path: Path
     assert "api_key" not in str(document["model"]["backend_args"]).lower()
 
 
+@pytest.mark.slow
+@pytest.mark.vllm
 def test_unknown_model_on_the_server_lists_what_it_serves(server):
     from bench.harness.backends.openai import OpenAIBackend
 
@@ -107,6 +123,8 @@ def test_unreachable_server_is_one_clear_error():
         OpenAIBackend("smollm2", {"base_url": f"http://127.0.0.1:{_free_port()}/v1"})
 
 
+@pytest.mark.slow
+@pytest.mark.vllm
 def test_reward_scores_are_refused_with_a_reason(server):
     from bench.harness.backends.openai import OpenAIBackend
     from bench.harness.client import ModelClient
@@ -115,3 +133,204 @@ def test_reward_scores_are_refused_with_a_reason(server):
     client = ModelClient(OpenAIBackend("smollm2", {"base_url": server}))
     with pytest.raises(CapabilityError, match="cannot serve score requests"):
         asyncio.run(client.submit(ScoreRequest([Message("user", "x"), Message("assistant", "y")])))
+
+
+# ---- failure modes against a scripted server (fast) ---------------------------------------------
+GOOD_CHAT = {"choices": [{"message": {"role": "assistant", "content": "4"}, "finish_reason": "stop"}],
+             "usage": {"prompt_tokens": 5, "completion_tokens": 1}}
+
+
+class ScriptedServer:
+    """An OpenAI-compatible server in a thread: GET /models lists `model`; each POST gets the next
+    scripted (status, headers, body) reply, the last one repeating. Records what it received."""
+
+    def __init__(self, replies: list[tuple[int, dict[str, str], object]], model: str = "m") -> None:
+        self.replies, self.model, self.posts, self.auth = list(replies), model, 0, []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:  # keep the test output clean
+                pass
+
+            def _send(self, status: int, headers: dict[str, str], body: object) -> None:
+                data = body if isinstance(body, bytes) else json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                outer.auth.append(self.headers.get("Authorization"))
+                self._send(200, {}, {"object": "list", "data": [{"id": outer.model, "object": "model"}]})
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                index = min(outer.posts, len(outer.replies) - 1)
+                outer.posts += 1
+                self._send(*outer.replies[index])
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def scripted() -> Iterator[Callable[..., ScriptedServer]]:
+    servers: list[ScriptedServer] = []
+
+    def start(*replies: tuple[int, dict[str, str], object], model: str = "m") -> ScriptedServer:
+        servers.append(ScriptedServer(list(replies), model))
+        return servers[-1]
+
+    yield start
+    for s in servers:
+        s.close()
+
+
+def _chat(backend: object) -> object:
+    async def ask() -> object:
+        try:
+            return await backend.asubmit(ChatRequest((Message("user", "2+2?"),), GenerationParams(max_tokens=4)))  # type: ignore[attr-defined]
+        finally:
+            await backend.aclose()  # type: ignore[attr-defined]
+
+    return asyncio.run(ask())
+
+
+def test_retry_after_of_a_day_is_capped_at_max_retry_after(scripted):
+    from bench.harness.backends.openai import OpenAIBackend
+
+    server = scripted((429, {"Retry-After": "86400"}, {"error": "slow down"}),
+                      (503, {"Retry-After": "86400"}, {"error": "busy"}), (200, {}, GOOD_CHAT))
+    backend = OpenAIBackend("m", {"base_url": server.url, "max_retry_after": 0.05})
+    started = time.monotonic()
+    answer = _chat(backend)
+    assert answer.text == "4" and server.posts == 3
+    assert time.monotonic() - started < 5
+
+
+def test_retries_stop_at_the_request_deadline_with_one_line(scripted):
+    from bench.harness.backends.openai import OpenAIBackend
+
+    server = scripted((429, {"Retry-After": "86400"}, {"error": "slow down"}))
+    backend = OpenAIBackend("m", {"base_url": server.url, "max_retry_after": 0.2, "request_deadline": 0.5,
+                                  "max_retries": 1000})
+    started = time.monotonic()
+    with pytest.raises(BackendError, match=r"HTTP 429.*request_deadline=0.5 s") as caught:
+        _chat(backend)
+    assert time.monotonic() - started < 5
+    assert 2 <= server.posts <= 4
+    assert "\n" not in str(caught.value)
+
+
+def test_a_server_that_never_answers_fails_at_the_request_deadline(scripted, monkeypatch):
+    from bench.harness.backends import openai as openai_backend
+
+    server = scripted((200, {}, GOOD_CHAT))
+    backend = openai_backend.OpenAIBackend("m", {"base_url": server.url, "request_deadline": 0.3, "timeout": 60})
+
+    async def hang(*args: object, **kwargs: object) -> object:
+        await asyncio.sleep(3600)
+
+    backend._client = type("Hanging", (), {"post": staticmethod(hang), "aclose": staticmethod(lambda: asyncio.sleep(0))})()
+    backend._semaphore = asyncio.Semaphore(1)
+    started = time.monotonic()
+    with pytest.raises(BackendError, match="no answer within request_deadline=0.3 s"):
+        _chat(backend)
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"{not json", "not JSON"),
+        ([GOOD_CHAT], "JSON list, not an object"),
+        ({"choices": []}, "without choices"),
+        ({"object": "chat.completion"}, "without choices"),
+        ({"choices": [{"finish_reason": "stop"}]}, "without a message text"),
+        ({"choices": [{"message": {"content": 7}}]}, "without a message text"),
+        ({"choices": [{"message": {"content": "x"}}], "usage": {"prompt_tokens": "many"}}, "malformed 'usage'"),
+    ],
+)
+def test_malformed_200_answers_are_backend_errors(scripted, body, problem):
+    from bench.harness.backends.openai import OpenAIBackend
+
+    server = scripted((200, {}, body))
+    with pytest.raises(BackendError, match=problem):
+        _chat(OpenAIBackend("m", {"base_url": server.url, "max_retries": 0}))
+
+
+def test_malformed_completion_answer_is_a_backend_error(scripted):
+    from bench.harness.backends.openai import OpenAIBackend
+
+    server = scripted((200, {}, {"choices": [{"message": {"content": "chat-shaped"}}]}))
+    backend = OpenAIBackend("m", {"base_url": server.url})
+
+    async def ask() -> object:
+        try:
+            return await backend.asubmit(CompletionRequest("2+2=", GenerationParams(max_tokens=4)))
+        finally:
+            await backend.aclose()
+
+    with pytest.raises(BackendError, match="without a text in choices"):
+        asyncio.run(ask())
+
+
+def test_malformed_answer_fails_the_run_with_exit_3_not_a_task_traceback(scripted, bench_main, tmp_path: Path):
+    server = scripted((200, {}, [1, 2, 3]))
+    result = bench_main("eval", "--backend", "openai", "--model", "m", "--model-args", f"base_url={server.url}",
+                        "--tasks", "arithmetic_dialogue", "--task-args", "arithmetic_dialogue.episodes=1,arithmetic_dialogue.turns=1",
+                        "--output-path", str(tmp_path / "out"), "--no-progress")
+    assert result.returncode == 3, result.stderr
+    assert "JSON list, not an object" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("text", ["max_concurrency=0", "max_concurrency=abc", "timeout=-1", "max_retry_after=nan",
+                                  "request_deadline=0", "base_url=ftp://x", "colour=blue"])
+def test_bad_openai_model_args_are_usage_errors_before_connecting(bench_main, tmp_path: Path, text):
+    result = bench_main("eval", "--backend", "openai", "--model", "m", "--model-args", text,
+                        "--tasks", "arithmetic_dialogue", "--output-path", str(tmp_path / "out"), "--no-progress")
+    assert result.returncode == 2, result.stderr
+    [line] = [line for line in result.stderr.splitlines() if line.strip()]
+    assert line.startswith("bench: error:") and text.split("=")[0] in line
+
+
+def test_credentials_in_base_url_are_used_but_never_recorded(scripted, bench_main, tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("BENCH_TEST_KEY", "sk-secret-key")
+    server = scripted((200, {}, GOOD_CHAT))
+    url = server.url.replace("http://", "http://alice:hunter2pass@") + "?api_key=querypass"
+    logging.getLogger("httpx").setLevel(logging.INFO)
+    result = bench_main("eval", "--backend", "openai", "--model", "m",
+                        "--model-args", f"base_url={url},api_key_env=BENCH_TEST_KEY",
+                        "--tasks", "arithmetic_dialogue", "--task-args", "arithmetic_dialogue.episodes=1,arithmetic_dialogue.turns=1",
+                        "--output-path", str(tmp_path / "out"), "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert server.auth and server.auth[0].startswith("Basic ")  # the URL's credentials were sent...
+    run_dir = next((tmp_path / "out").rglob("result.json")).parent
+    written = "".join(p.read_text() for p in run_dir.rglob("*") if p.is_file() and p.suffix in (".json", ".jsonl", ".log"))
+    for secret in ("hunter2pass", "querypass", "sk-secret-key"):  # ...and nothing secret was written
+        assert secret not in written
+        assert secret not in result.stdout + result.stderr
+    document = load_result(run_dir / "result.json")
+    assert document["model"]["backend_args"]["base_url"].startswith("http://alice:***@127.0.0.1:")
+    assert "api_key=***" in document["model"]["source"]
+
+
+def test_credentials_never_appear_in_connection_errors():
+    from bench.harness.backends.openai import OpenAIBackend
+
+    with pytest.raises(BackendError) as caught:
+        OpenAIBackend("m", {"base_url": f"http://bob:pa55word@127.0.0.1:{_free_port()}/v1", "timeout": 2})
+    assert "pa55word" not in str(caught.value) and "bob:***@127.0.0.1" in str(caught.value)
