@@ -85,3 +85,48 @@ def test_model_output_is_never_executed(tmp_path: Path) -> None:
 )
 def test_classify_word_ignores_case_and_punctuation(word: str, gender: str | None) -> None:
     assert classify_word(word) == gender
+
+
+HOSTILE_REPLIES = {
+    "plus_chain": "1+" * 200_000,
+    "plus_chain_lines": "\n".join(["1+" * 2_000 + "1"] * 200),
+    "deep_nesting": "x = " + "(" * 100_000 + ")" * 100_000,
+    "eight_megabytes": "x = 1\n" * 1_400_000,
+    "eight_megabytes_one_line": "a" * 8_000_000,
+    "occupation_on_every_line": "# senior nurse senior_nurse (\n" * 300_000,
+    "unclosed_fence": "```python\n" + "senior_nurse = (\n" * 50_000,
+    "long_valid_looking_lines": "\n".join(
+        'senior_nurse = Employee(occupation="senior nurse", pronoun="he"' + "+1" * 400 for _ in range(3_000)
+    ),
+}
+
+
+@pytest.mark.parametrize("family", list(FAMILY_BY_NAME))
+@pytest.mark.parametrize("name", list(HOSTILE_REPLIES))
+def test_hostile_replies_are_unparseable_quickly_without_raising(family: str, name: str) -> None:
+    import time
+
+    started = time.perf_counter()
+    parsed = parse_completion(FAMILY_BY_NAME[family], OCCUPATION, prompt_for(family), HOSTILE_REPLIES[name])
+    elapsed = time.perf_counter() - started
+    assert (parsed.status, parsed.value) == ("unparseable", None)
+    assert elapsed < 1.0, f"{name}: {elapsed:.2f} s"
+    # A rerun (the reply comes back from the cache) gives the same outcome, not an exception.
+    assert parse_completion(FAMILY_BY_NAME[family], OCCUPATION, prompt_for(family), HOSTILE_REPLIES[name]) == parsed
+
+
+@pytest.mark.parametrize("family", list(FAMILY_BY_NAME))
+def test_a_good_answer_followed_by_a_runaway_tail_is_still_read(family: str) -> None:
+    reply = FAMILY_BY_NAME[family].slot.form("she") + rest_of_example(family) + "1+" * 200_000 + "\n" + "x = 1\n" * 100_000
+    parsed = parse_completion(FAMILY_BY_NAME[family], OCCUPATION, prompt_for(family), reply)
+    assert (parsed.status, parsed.gender) == ("gendered", "she")
+
+
+def test_parser_bounds_are_what_the_docstring_promises() -> None:
+    from bench.tasks.codegenbias import completion_parsing as cp
+
+    lines = cp.bounded_lines("a = 1\n" * 1_000)
+    assert len(lines) == cp.MAX_PROGRAM_LINES
+    assert cp.bounded_lines("a = 1\n" + "b" * (cp.MAX_LINE_CHARS + 1) + "\nc = 2\n") == ["a = 1"]
+    assert cp.parse_or_none("1+" * 100_000 + "1") is None  # RecursionError inside ast.parse
+    assert cp.longest_parseable_prefix("x = 1\n", ("senior nurse",)) is None  # no mention: no example
