@@ -18,7 +18,7 @@ What it answers:
 - score: a value in [-4, 4) from the hash, plus `length_bias` x the characters of the last message
   (a reward model with a known length bias).
 
-Model args (`--model-args k=v,...`; in Python also lists/tuples where `|` is shown):
+Model args (`--model-args k=v,...`, checked by `FakeArgs` before anything runs):
 
     seed=0                 changes every hashed answer (and the fingerprint)
     text=STR               reply to every generation request with STR
@@ -30,11 +30,13 @@ Model args (`--model-args k=v,...`; in Python also lists/tuples where `|` is sho
     delay=0.0              seconds of sleep per request (progress and Ctrl-C tests)
     fail_at=N              the N-th request reaching the backend (1-based) raises; its batch fails with it
     fail_with=backend      `backend` raises BackendError (exit 3); `crash` raises RuntimeError (a bug)
-    batch_size=16          the batch size the client uses (also the constructor's `batch_size`)
+    batch_size=16          the batch size the client uses (default: the constructor's `batch_size`)
 
 The fingerprint, and `ModelInfo.backend_args`, hold only the arguments that change answers
 (`seed`, `text`, `replies`, `length_bias`, `garbage`): a run that failed on `fail_at` or was
-slowed by `delay` resumes from the request cache when run again without them.
+slowed by `delay` resumes from the request cache when run again without them. The backend
+describes itself without loading anything (`describe`), so the client opens it lazily like hf
+(except with `continuous=true`).
 """
 
 from __future__ import annotations
@@ -47,10 +49,12 @@ import math
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from bench.harness.backends.base import Backend, ModelInfo
-from bench.harness.errors import BackendError, CapabilityError, ConfigError
+from bench.harness.backends.args import require
+from bench.harness.backends.base import Backend, BackendDescription, ModelInfo
+from bench.harness.errors import BackendError, CapabilityError
 from bench.harness.requests import (
     Answer,
     ChatRequest,
@@ -66,9 +70,6 @@ from bench.harness.requests import (
 )
 
 ANSWER_ARGS = ("seed", "text", "replies", "length_bias", "garbage")
-BEHAVIOUR_ARGS = ("capabilities", "continuous", "delay", "fail_at", "fail_with", "batch_size")
-KNOWN_ARGS = frozenset(ANSWER_ARGS + BEHAVIOUR_ARGS)
-FAIL_WITH = ("backend", "crash")
 
 # Words of the hashed replies: digits so number parsers find something, a few game and bias words.
 VOCABULARY = (
@@ -78,58 +79,90 @@ VOCABULARY = (
 _GARBAGE = "#%&*@~^|<>{}[]\\¤§¶¬\u200b\ufffd"
 
 
+@dataclass(frozen=True)
+class FakeArgs:
+    """`--model-args` of the fake backend; see the module docstring for what each one does."""
+
+    seed: int = 0
+    text: str | None = None
+    replies: str = ""  # a|b|c
+    length_bias: float = 0.0
+    garbage: bool = False
+    capabilities: str = "chat|completion|loglikelihood|score"
+    continuous: bool = False
+    delay: float = 0.0
+    fail_at: int | None = None
+    fail_with: Literal["backend", "crash"] = "backend"
+    batch_size: int | None = None
+
+    def __post_init__(self) -> None:
+        require(0 <= self.delay < float("inf"), f"delay must be >= 0 seconds, got {self.delay}")
+        require(self.fail_at is None or self.fail_at >= 1, f"fail_at counts requests from 1, got {self.fail_at}")
+        require(self.batch_size is None or self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
+        _parse_capabilities(self.capabilities)
+
+    @property
+    def reply_list(self) -> tuple[str, ...]:
+        return tuple(self.replies.split("|")) if self.replies else ()
+
+
 class FakeBackend(Backend):
     """Deterministic answers from hashes; see the module docstring for its arguments."""
 
     name = "fake"
+    args_class = FakeArgs
 
     def __new__(cls, model: str = "fake", model_args: dict[str, Any] | None = None, batch_size: int = 16) -> FakeBackend:
         # `continuous` is a class-level fact the client reads; pick the subclass that declares it.
-        target = ContinuousFakeBackend if _as_bool((model_args or {}).get("continuous", False), "continuous") else cls
-        return super().__new__(target)
+        args: FakeArgs = cls.parse_args(model_args)
+        return super().__new__(ContinuousFakeBackend if args.continuous else cls)
+
+    @classmethod
+    def describe(cls, model: str, model_args: dict[str, Any], batch_size: int | None) -> BackendDescription | None:
+        """The fake backend knows itself without loading anything, so the client opens it lazily.
+
+        Not with `continuous=true` (None: opened at once): the lazy stand-in reads `continuous`
+        from the registered class, and only the constructed instance is the continuous subclass.
+        """
+        args: FakeArgs = cls.parse_args(model_args)
+        if args.continuous:
+            return None
+        return cls._description(model, model_args, args, batch_size)
+
+    @classmethod
+    def _description(cls, model: str, model_args: dict[str, Any], args: FakeArgs, batch_size: int | None) -> BackendDescription:
+        answer_args = {k: model_args[k] for k in ANSWER_ARGS if k in model_args}
+        fingerprint = "fake:" + hashlib.sha256(
+            json.dumps({"model": model, **answer_args}, sort_keys=True, default=str).encode()
+        ).hexdigest()
+        info = ModelInfo(
+            name=model, source=f"fake backend ({model})", fingerprint=fingerprint, backend=cls.name,
+            backend_args=answer_args, dtype=None, device="none",
+        )
+        return BackendDescription(info, _parse_capabilities(args.capabilities), args.batch_size or batch_size or 16)
 
     def __init__(self, model: str = "fake", model_args: dict[str, Any] | None = None, batch_size: int = 16) -> None:
-        args = dict(model_args or {})
-        unknown = set(args) - KNOWN_ARGS
-        if unknown:
-            raise ConfigError(f"unknown fake model-args {sorted(unknown)}; choices: {', '.join(sorted(KNOWN_ARGS))}")
+        args: FakeArgs = self.parse_args(model_args)
+        description = self._description(model, dict(model_args or {}), args, batch_size)
         self.model = model
-        self.seed = int(args.get("seed", 0))
-        self.text: str | None = None if args.get("text") is None else str(args["text"])
-        self.replies = tuple(str(r) for r in _as_list(args.get("replies", ())))
-        self.length_bias = float(args.get("length_bias", 0.0))
-        self.garbage = _as_bool(args.get("garbage", False), "garbage")
-        self.delay = float(args.get("delay", 0.0))
-        if self.delay < 0:
-            raise ConfigError(f"fake model-arg delay must be >= 0 seconds, got {self.delay}")
-        fail_at = args.get("fail_at")
-        self.fail_at: int | None = None if fail_at is None else int(fail_at)
-        if self.fail_at is not None and self.fail_at < 1:
-            raise ConfigError(f"fake model-arg fail_at counts requests from 1, got {self.fail_at}")
-        self.fail_with = str(args.get("fail_with", "backend"))
-        if self.fail_with not in FAIL_WITH:
-            raise ConfigError(f"fake model-arg fail_with={self.fail_with!r}; choices: {', '.join(FAIL_WITH)}")
-        self.capabilities = _parse_capabilities(args.get("capabilities"))
-        self.max_batch_size = int(args.get("batch_size", batch_size))
-        if self.max_batch_size < 1:
-            raise ConfigError(f"fake batch_size must be >= 1, got {self.max_batch_size}")
+        self.args = args
+        self.seed = args.seed
+        self.text = args.text
+        self.replies = args.reply_list
+        self.length_bias = args.length_bias
+        self.garbage = args.garbage
+        self.delay = args.delay
+        self.fail_at = args.fail_at
+        self.fail_with = args.fail_with
+        self.info = description.info
+        self.capabilities = description.capabilities
+        self.max_batch_size = description.max_batch_size
 
         self._lock = threading.Lock()  # serve_batch runs in worker threads
         self._reply_cycle = itertools.cycle(self.replies) if self.replies else None
         self.requests_served = 0  # requests that reached this backend (cache hits never do)
         self.batch_sizes: list[int] = []  # one entry per serve_batch call, for batching tests
         self.closed = False
-
-        answer_args = {k: args[k] for k in ANSWER_ARGS if k in args}
-        if "replies" in answer_args:
-            answer_args["replies"] = list(self.replies)
-        fingerprint = "fake:" + hashlib.sha256(
-            json.dumps({"model": model, **answer_args}, sort_keys=True, default=str).encode()
-        ).hexdigest()
-        self.info = ModelInfo(
-            name=model, source=f"fake backend ({model})", fingerprint=fingerprint, backend=self.name,
-            backend_args=answer_args, dtype=None, device="none",
-        )
 
     # -- the Backend interface -------------------------------------------------------------
 
@@ -256,32 +289,11 @@ def _prompt_text(request: GenerationRequest) -> str:
     return request.prompt
 
 
-def _as_list(value: Any) -> list[Any]:
-    if isinstance(value, str):
-        return [v for v in value.split("|")] if value else []
-    return list(value)
-
-
-def _as_bool(value: Any, name: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
-        return value.lower() in ("true", "1", "yes")
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    raise ConfigError(f"fake model-arg {name} must be true or false, got {value!r}")
-
-
-def _parse_capabilities(value: Any) -> frozenset[RequestKind]:
-    if value is None:
-        return frozenset(RequestKind)
+def _parse_capabilities(value: str) -> frozenset[RequestKind]:
+    """'chat|completion' -> the request kinds; ValueError naming an unknown kind and the choices."""
     choices = {k.value: k for k in RequestKind}
-    kinds = set()
-    for item in _as_list(value):
-        key = item.value if isinstance(item, RequestKind) else str(item).strip()
-        if key not in choices:
-            raise ConfigError(f"fake model-arg capabilities: unknown request kind {key!r}; choices: {', '.join(choices)}")
-        kinds.add(choices[key])
-    if not kinds:
-        raise ConfigError(f"fake model-arg capabilities is empty; choices: {', '.join(choices)}")
-    return frozenset(kinds)
+    names = [item.strip() for item in value.split("|") if item.strip()]
+    unknown = [n for n in names if n not in choices]
+    require(not unknown, f"capabilities: unknown request kind {', '.join(unknown)}; choices: {', '.join(choices)}")
+    require(bool(names), f"capabilities is empty; choices: {', '.join(choices)}")
+    return frozenset(choices[n] for n in names)

@@ -110,7 +110,7 @@ def test_length_bias_adds_to_the_score_per_character() -> None:
 
 
 def test_garbage_mode_returns_symbols_and_nan() -> None:
-    backend = FakeBackend("m", {"garbage": "true"})
+    backend = FakeBackend("m", {"garbage": True})
     assert not any(ch.isalnum() for ch in serve(backend, CHAT).text)
     assert math.isnan(serve(backend, LOGLIK).logprob)
     assert math.isnan(serve(backend, SCORE).score)
@@ -155,6 +155,7 @@ def test_declared_capabilities_limit_what_is_served() -> None:
         ({"fail_at": 0}, "fail_at"),
         ({"delay": -1}, "delay"),
         ({"garbage": "maybe"}, "garbage"),
+        ({"batch_size": 0}, "batch_size"),
     ],
 )
 def test_bad_model_args_raise_one_config_error_naming_them(args: dict[str, object], named: str) -> None:
@@ -167,6 +168,25 @@ def test_delay_sleeps_per_request() -> None:
     started = time.perf_counter()
     backend.serve_batch(RequestKind.COMPLETION, [CompletionRequest("a"), CompletionRequest("b")])
     assert time.perf_counter() - started >= 0.1
+
+
+def test_describe_matches_the_constructed_backend_without_serving() -> None:
+    args = {"seed": 3, "capabilities": "score", "batch_size": 5, "delay": 0.5}
+    description = FakeBackend.describe("m", args, None)
+    backend = FakeBackend("m", args)
+    assert (description.info, description.capabilities, description.max_batch_size) == (
+        backend.info, backend.capabilities, backend.max_batch_size,
+    )
+    assert backend.info.backend_args == {"seed": 3}
+    assert FakeBackend.describe("m", {"continuous": True}, None) is None  # opened eagerly: see describe
+
+
+def test_model_args_from_the_command_line_are_parsed_and_checked() -> None:
+    from bench.harness.backends.base import parse_model_args
+
+    backend = FakeBackend("m", parse_model_args("text=ok,garbage=false,fail_at=2,continuous=true,capabilities=chat"))
+    assert isinstance(backend, ContinuousFakeBackend)
+    assert (backend.text, backend.fail_at, backend.capabilities) == ("ok", 2, {RequestKind.CHAT})
 
 
 def test_answer_predicts_served_answers_without_counting() -> None:
