@@ -71,6 +71,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     ev.add_argument("--log-samples", action="store_true", default=None, help="store full prompts/responses per sample")
     ev.add_argument("--no-cache", action="store_true", default=None, help="do not read or write the request cache")
     ev.add_argument("--cache-path", help="request cache file (default ~/.cache/bench/requests.sqlite)")
+    ev.add_argument(
+        "--rebuild-cache", action="store_true", default=None,
+        help="if the request cache file is corrupt, move it aside (<file>.broken-<time>) and keep its readable answers",
+    )
     ev.add_argument("--config", help="TOML/YAML/JSON file with the same keys; flags override it")
     ev.add_argument("--gate-against", help="baseline result.json: gate this run against it (exit 1 on regression)")
     ev.add_argument("--gate-policy", help="gate policy TOML for --gate-against")
@@ -143,6 +147,8 @@ def config_from_args(args: argparse.Namespace) -> EvalConfig:
         values["batch_size"] = _parse_batch_size(args.batch_size)
     if args.no_cache:
         values["use_cache"] = False
+    if args.rebuild_cache:
+        values["rebuild_cache"] = True
     if args.no_progress:
         values["show_progress"] = False
     if not values.get("tasks"):

@@ -51,6 +51,7 @@ class EvalConfig:
     log_samples: bool = False
     use_cache: bool = True
     cache_path: str | None = None
+    rebuild_cache: bool = False  # a corrupt cache file is moved aside and rebuilt from its readable rows
     gate_against: str | None = None
     gate_policy: str | None = None
     show_progress: bool = True

@@ -31,7 +31,7 @@ from typing import Any
 from bench.harness import registry
 from bench.harness.backends.base import Backend
 from bench.harness.backends.lazy import LazyBackend
-from bench.harness.cache import RequestCache
+from bench.harness.cache import RequestCache, open_request_cache
 from bench.harness.client import ModelClient
 from bench.harness.config import EvalConfig, build_task_config, check_output_locations
 from bench.harness.embedded_model import bench_cache_dir
@@ -229,7 +229,14 @@ def evaluate(config: EvalConfig, command: str = "", progress: Progress | None = 
     """
     planned = plan_tasks(config)
     progress = progress or Progress(enabled=config.show_progress)
-    cache = RequestCache(Path(config.cache_path) if config.cache_path else bench_cache_dir() / "requests.sqlite") if config.use_cache else None
+    cache = (
+        open_request_cache(
+            Path(config.cache_path) if config.cache_path else bench_cache_dir() / "requests.sqlite",
+            rebuild=config.rebuild_cache,
+        )
+        if config.use_cache
+        else None
+    )
     started_at = datetime.now(UTC)
     wall_start = time.perf_counter()
     run_id = uuid.uuid4().hex[:8]

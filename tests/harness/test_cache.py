@@ -162,3 +162,22 @@ def test_cache_locked_by_another_writer_fails_fast_naming_the_file(tmp_path: Pat
         holder.close()
     cache.put_many([(request_cache_key("m", _request(9)), _request(9), GenerationAnswer("x", 1, 1))])
     assert len(cache) == 2
+
+
+RUN = ["eval", "--backend", "fake", "--model", "m", "--tasks", "arithmetic_dialogue",
+       "--task-args", "arithmetic_dialogue.episodes=2,arithmetic_dialogue.turns=2", "--no-progress"]
+
+
+def test_run_on_a_garbage_cache_is_one_line_exit_2_and_rebuild_cache_recovers(bench_main, tmp_path: Path):
+    path = tmp_path / "requests.sqlite"
+    path.write_bytes(b"garbage" * 500)
+    failed = bench_main(*RUN, "--cache-path", str(path), "--output-path", str(tmp_path / "a"))
+    assert failed.returncode == 2
+    assert failed.stderr.strip().splitlines() == [
+        f"bench: error: request cache {path} is corrupt (file is not a database); run again with --rebuild-cache "
+        "to move it aside (to requests.sqlite.broken-<time>) and keep every answer still readable, or use --no-cache"
+    ]
+    rebuilt = bench_main(*RUN, "--cache-path", str(path), "--output-path", str(tmp_path / "b"), "--rebuild-cache")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert len(list(tmp_path.glob("requests.sqlite.broken-*"))) == 1
+    assert len(RequestCache(path)) == 4  # the run's answers went into the fresh cache
