@@ -8,8 +8,10 @@ import hashlib
 import json
 import math
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
+from bench.harness import registry
 from bench.harness.cli import main
 from bench.harness.errors import ResultFileError
 from bench.harness.results import (
@@ -33,6 +35,7 @@ from bench.harness.schema import (
     TaskResult,
 )
 from bench.harness.summary import format_result_table
+from example_task import ExampleCapitalsTask
 
 DOCUMENT = {
     "schema_version": "1.0",
@@ -231,3 +234,64 @@ def test_show_of_deeply_nested_json_is_one_line_exit_two(tmp_path: Path, capsys)
     assert main(["show", str(tmp_path / "deep.json")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("bench: error: ") and err.count("\n") == 1 and "nested too deeply" in err
+
+
+# ------------------------------------------------------------------------------ written by bench eval (fake backend)
+
+
+class _CapitalsWithPrefixKey(ExampleCapitalsTask):
+    """The example task with its prompt prefix declared as changing what its accuracy means."""
+
+    name: ClassVar[str] = "example_capitals_keyed"
+    comparability_keys: ClassVar[tuple[str, ...]] = ("prompt_prefix",)
+
+
+def _eval(bench_main, out: Path, *args: str) -> Path:
+    result = bench_main("eval", "--backend", "fake", "--no-progress", "--output-path", str(out), *args)
+    assert result.returncode == 0, result.stderr
+    (path,) = out.rglob("result.json")
+    return path
+
+
+def test_eval_writes_a_typed_document_that_gate_and_show_read(bench_main, tmp_path: Path):
+    first = _eval(bench_main, tmp_path / "a", "--model", "m", "--tasks", "example_capitals")
+    second = _eval(bench_main, tmp_path / "b", "--model", "m", "--tasks", "example_capitals")
+    document = read_result(first)
+    task = document.tasks["example_capitals"]
+    assert isinstance(task, TaskResult) and task.ok and task.comparability_keys == ()
+    assert task.samples_sha256 == hashlib.sha256((first.parent / task.samples_file).read_bytes()).hexdigest()
+    assert task.headline.name == "accuracy" and task.config == {"prompt_prefix": "The capital of"}
+    assert document.model.backend == "fake" and document.provenance.requests > 0
+    assert ResultDocument.from_json(load_result(first)) == document
+    gate = bench_main("gate", "--quiet", "--baseline", str(first), "--candidate", str(second))
+    assert gate.returncode == 0 and gate.stdout == "✅ bench gate: no regression\n"
+    show = bench_main("show", str(first))
+    assert show.returncode == 0 and "accuracy *" in show.stdout and f"run {document.run_id}" in show.stdout
+
+
+@pytest.mark.parametrize("model", ["..", ".", "../../outside", "/"])
+def test_model_name_cannot_put_the_run_outside_the_output_path(bench_main, tmp_path: Path, model: str):
+    path = _eval(bench_main, tmp_path / "out", "--model", model, "--tasks", "example_capitals", "--limit", "1")
+    assert path.resolve().parent.parent.parent == (tmp_path / "out").resolve()
+
+
+@pytest.fixture
+def keyed_task():
+    """_CapitalsWithPrefixKey registered for one test only (other tests list the registered tasks)."""
+    registry.register_task(_CapitalsWithPrefixKey.name, _CapitalsWithPrefixKey)
+    yield _CapitalsWithPrefixKey
+    registry._REGISTERED[registry.TASK_GROUP].pop(_CapitalsWithPrefixKey.name, None)
+
+
+def test_comparability_keys_are_recorded_and_keep_runs_apart(bench_main, tmp_path: Path, keyed_task):
+    runs = []
+    for folder, prefix in (("a", "The capital of"), ("b", "Capital city of")):
+        runs.append(_eval(bench_main, tmp_path / "results" / folder, "--model", f"m-{folder}", "--tasks",
+                          "example_capitals_keyed", "--task-args", f"example_capitals_keyed.prompt_prefix={prefix}"))
+    task = read_result(runs[0]).tasks["example_capitals_keyed"]
+    assert task.comparability_keys == ("prompt_prefix",)
+    assert task.comparability == (("prompt_prefix", "'The capital of'"),)
+    gate = bench_main("gate", "--baseline", str(runs[0]), "--candidate", str(runs[1]))
+    assert gate.returncode == 2 and "comparability key" in gate.stderr and "prompt_prefix" in gate.stderr
+    site = bench_main("leaderboard", str(tmp_path / "results"), "-o", str(tmp_path / "site"))
+    assert site.returncode == 0 and "2 task columns" in site.stdout
