@@ -28,6 +28,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bench.harness.backends.base import Backend, ModelInfo
 from bench.harness.cache import RequestCache, request_cache_key
@@ -129,6 +130,15 @@ class ModelClient:
         answer = await self.submit(ScoreRequest(as_messages(messages)))
         assert isinstance(answer, ScoreAnswer)
         return answer
+
+    def tokenizer(self) -> Any:
+        """The model's own tokenizer (a transformers tokenizer) for tasks that count tokens;
+        CapabilityError when the backend has none (remote APIs). A lazily opened backend loads
+        its model for it."""
+        tokenizer = getattr(self.backend, "tokenizer", None)
+        if tokenizer is None:
+            raise CapabilityError(f"backend {self.backend.name!r} exposes no tokenizer for model {self.info.name!r}")
+        return tokenizer
 
     async def gather(self, requests: Sequence[Request]) -> list[Answer]:
         return list(await asyncio.gather(*(self.submit(r) for r in requests)))

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import registry
-from bench.harness.backends.base import Backend
+from bench.harness.backends.base import Backend, parse_model_args
 from bench.harness.backends.lazy import LazyBackend
 from bench.harness.cache import RequestCache, open_request_cache
 from bench.harness.client import ModelClient
@@ -155,7 +155,11 @@ def open_backend(
 
 def check_capabilities(planned: list[PlannedTask], backend: Backend) -> None:
     for p in planned:
-        missing = set(p.task.request_kinds) - set(backend.capabilities)
+        # A task whose request kind depends on its options (a classifier scores, an implicit
+        # reward asks log-likelihoods) names the kinds of this configuration.
+        kinds_for = getattr(p.task, "request_kinds_for", None)
+        needed = kinds_for(p.config, backend.capabilities) if kinds_for is not None else p.task.request_kinds
+        missing = set(needed) - set(backend.capabilities)
         if missing:
             raise CapabilityError(
                 f"task {p.name!r} needs {', '.join(sorted(k.value for k in missing))} requests, which backend "
@@ -176,11 +180,12 @@ class ModelPool:
         self.config, self.cache = config, cache
         self.clients: dict[tuple[str, str, str], ModelClient] = {}
 
-    def open(self, model: str, backend: str | None = None, model_args: dict[str, Any] | None = None) -> ModelClient:
-        """The client of `model` (opened once per model/backend/args). With a request cache, the
-        model itself loads on the first request the cache cannot answer."""
+    def open(self, model: str, backend: str | None = None, model_args: dict[str, Any] | str | None = None) -> ModelClient:
+        """The client of `model` (opened once per model/backend/args; `model_args` a dict or a
+        `k=v,k2=v2` string as on the command line). With a request cache, the model itself loads
+        on the first request the cache cannot answer."""
         backend_name = backend or self.config.backend
-        args = dict(model_args or {})
+        args = parse_model_args(model_args) if isinstance(model_args, str) else dict(model_args or {})
         key = (model, backend_name, repr(sorted(args.items())))
         if key not in self.clients:
             instance = open_backend(backend_name, model, args, self.config.batch_size, lazy=self.cache is not None)

@@ -7,6 +7,7 @@ calibration (Huang et al., "Post-hoc Reward Calibration: A Case Study on Length 
   of many reward models (the paper's Figure 1 as a table and a plot).
 """
 
-from bench.tasks.rewardbench_length.task import RewardBenchLengthConfig, RewardBenchLengthTask
+from bench.tasks.rewardbench_length.config import RewardBenchLengthConfig
+from bench.tasks.rewardbench_length.task import RewardBenchLengthTask
 
 __all__ = ["RewardBenchLengthConfig", "RewardBenchLengthTask"]
