@@ -94,7 +94,7 @@ class LazyBackend(Backend):
         return self.open().score(requests)
 
     async def asubmit(self, request: Request) -> Answer:
-        backend = self._backend or await asyncio.to_thread(self.open)
+        backend = self._backend if self._backend is not None else await asyncio.to_thread(self.open)
         return await backend.asubmit(request)
 
     def close(self) -> None:
