@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+import sys
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -54,14 +55,12 @@ def hardware() -> dict[str, Any]:
         info["memory_gb"] = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
     except (ValueError, OSError, AttributeError):
         pass
-    try:
-        import torch
-
-        if torch.cuda.is_available():
-            info["gpu"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
-            info["cuda"] = torch.version.cuda
-    except ImportError:
-        pass
+    # GPUs only if the run imported torch: importing it costs ~1-2 s, and a run that never loaded
+    # it (answered from the request cache, a server or the fake backend) used no GPU of this machine.
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        info["gpu"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+        info["cuda"] = torch.version.cuda
     return info
 
 

@@ -68,6 +68,9 @@ class HFBackend(Backend):
         return _description(model, source, args, model_args, batch_size or 16, _resolve_device(args.device), architectures)
 
     def __init__(self, model: str, model_args: dict[str, Any] | None = None, batch_size: int = 16) -> None:
+        from bench.harness.transformers_import import import_transformers_generation
+
+        import_transformers_generation()  # before any model class: keeps scikit-learn out of start-up
         import torch
         from bench.harness.backends.hf_generation import PrefixKVStore
         from transformers import AutoConfig, AutoTokenizer
