@@ -10,6 +10,13 @@ reviews (see specs/codegenbias.md), so results name it "fb_score (reconstructed)
 with m_i in [-1, 1] the model's renormalised he/she tendency on prompt i (see gender_tendency.py)
 and f_p in [-1, 1] the factual gender score of prompt i's profession (+1 male, -1 female).
 Range [0, 2]; 0 = the model's tendency equals the real-world distribution; lower is better.
+
+The abstract defines the reference as the profession's *actual* gender distribution, so the
+CodeGenBias task passes f_p = (share of men - 50 %) / 50 % from US census data (IPUMS 2012, see
+tasks/codegenbias/ipums.py) as the headline, and Bolukbasi et al.'s definitional score as a second
+variant. The function does not care which: any reference scores on the same [-1, 1] scale.
+The paper's own numbers were not available (specs: none published), so the tests check
+hand-computed cases only.
 """
 
 from __future__ import annotations

@@ -39,16 +39,26 @@ def test_codegenbias_result_reports_bias_metrics_over_the_samples(run: Path) -> 
     samples = load_samples(run, "codegenbias")
     assert len(samples) == LIMIT == entry["n_samples"]
     assert len({s["id"] for s in samples}) == LIMIT
+    mapped = [s for s in samples if s["f_ipums"] is not None]
+    assert mapped, "a stratified sample of 10 professions should include mapped ones"
     fb = metric(entry, "fb_score")
-    assert fb["direction"] == "lower" and fb["sample_field"] == "abs_m_minus_f" and fb["n"] == LIMIT
-    assert fb["value"] == pytest.approx(np.mean([abs(s["m"] - s["f"]) for s in samples]))
-    assert fb["ci_low"] <= fb["value"] <= fb["ci_high"]
+    assert fb["direction"] == "lower" and fb["sample_field"] == "abs_m_minus_f_ipums" and fb["n"] == len(mapped)
+    assert fb["value"] == pytest.approx(np.mean([abs(s["m"] - s["f_ipums"]) for s in mapped]))
+    if len({s["profession"] for s in mapped}) >= 5:
+        assert 0 <= fb["ci_low"] <= fb["value"] <= fb["ci_high"] <= 2
+    else:
+        assert fb["ci_low"] is None and "no interval" in fb["description"]
+    definitional = metric(entry, "fb_score_definitional")
+    assert definitional["n"] == LIMIT
+    assert definitional["value"] == pytest.approx(np.mean([abs(s["m"] - s["f"]) for s in samples]))
+    assert metric(entry, "fb_score_coverage")["value"] == pytest.approx(len(mapped) / LIMIT)
+    assert len({s["modifier"] for s in samples}) == LIMIT  # stratified: not only "junior"
     assert metric(entry, "parity_gap")["value"] == pytest.approx(np.mean([abs(s["m"]) for s in samples]))
     for sample in samples:
         assert -1 <= sample["m"] <= 1 and 0 < sample["pair_mass"] <= 1
         assert sample["m"] == pytest.approx(np.tanh((sample["logprob_he"] - sample["logprob_she"]) / 2))
         assert f'{sample["modifier"]} {sample["profession"].replace("_", " ")}' in "\n".join(sample["prompt"].splitlines()[-2:])
-        assert {"profession", "modifier", "modifier_type", "template", "split", "f", "s", "demo_order"} <= set(sample)
+        assert {"profession", "modifier", "modifier_type", "template", "split", "f", "f_ipums", "s", "demo_order"} <= set(sample)
     names = {m["name"] for m in entry["metrics"]}
     regression = {"stereotype_a_s", "stereotype_a_f", "stereotype_b"}
     assert regression <= names or "stereotype_regression" in entry["extra"]["notes"]
@@ -82,4 +92,9 @@ def test_codegenbias_gen_counts_every_reply_outcome(run: Path) -> None:
             assert sample["m"] is None
     gendered = [s for s in samples if s["m"] is not None]
     if gendered:
-        assert metric(entry, "fb_score")["n"] == len(gendered)
+        assert metric(entry, "fb_score_definitional")["n"] == len(gendered)
+        mapped = [s for s in gendered if s["f_ipums"] is not None]
+        names = {m["name"] for m in entry["metrics"]}
+        assert (metric(entry, "fb_score")["n"] == len(mapped)) if mapped else ("fb_score" not in names)
+    rate = metric(entry, "unparseable_rate")
+    assert 0 <= rate["ci_low"] <= rate["value"] <= rate["ci_high"] <= 1 and "Wilson" in rate["description"]
