@@ -45,8 +45,6 @@ _METHOD_LABEL: dict[str, str] = {
     "bootstrap": "BCa bootstrap",
     "cluster_bootstrap": "cluster BCa bootstrap",
     "wilson_bounded": "Wilson on the rescaled mean (no spread to resample)",
-    "t": "Student t",
-    "cluster_t": "cluster-robust t",
 }
 
 
@@ -202,14 +200,40 @@ def bounded_mean_estimate(
     seed: int = 0,
     resamples: int = 9999,
 ) -> Estimate:
-    """Mean of values in [low, high] with the i.i.d. stderr s / sqrt(n) and `bounded_mean_interval`."""
+    """Mean of values in [low, high] with `bounded_mean_interval` and its standard error: s / sqrt(n),
+    or with `clusters` the cluster-robust one (`cluster_robust_stderr`). Neither below MIN_INTERVAL_N
+    units."""
     x = np.asarray(values, dtype=float)
     if x.size == 0:
         return Estimate(float("nan"), 0)
     interval = bounded_mean_interval(x.tolist(), low, high, level, clusters, seed, resamples)
-    stderr = float(x.std(ddof=1) / math.sqrt(x.size)) if interval is not None and x.size > 1 else None
+    if interval is None or x.size < 2:
+        stderr = None
+    elif clusters is None:
+        stderr = float(x.std(ddof=1) / math.sqrt(x.size))
+    else:
+        stderr = cluster_robust_stderr(x.tolist(), clusters)
     n_clusters = None if clusters is None else len(set(clusters))
     return Estimate(float(x.mean()), int(x.size), stderr, interval, n_clusters)
+
+
+def cluster_robust_stderr(values: Sequence[float], clusters: Sequence[Hashable]) -> float:
+    """Cluster-robust (Liang-Zeger sandwich) standard error of the mean, as statsmodels computes
+    it for an intercept-only OLS with cov_type="cluster":
+
+        Var(mean) = G/(G-1) * (N-1)/(N-K) * (1/N^2) * sum_g ( sum_{i in g} (x_i - mean) )^2,   K = 1
+
+    with G clusters and N values (the 13 prompts of one profession are not independent, so the
+    i.i.d. s / sqrt(N) would be too small)."""
+    import statsmodels.api as sm
+
+    x = np.asarray(values, dtype=float)
+    if len(clusters) != x.size:
+        raise ValueError(f"{len(clusters)} cluster labels for {x.size} values")
+    index = {g: k for k, g in enumerate(dict.fromkeys(clusters))}
+    groups = np.array([index[g] for g in clusters])
+    fit = sm.OLS(x, np.ones((x.size, 1))).fit(cov_type="cluster", cov_kwds={"groups": groups})
+    return float(fit.bse[0])
 
 
 def metric_value(

@@ -31,10 +31,6 @@ class Phase(IntEnum):
     OVER = 3
 
 
-def colour_action(colour: int) -> int:
-    return COLOUR_BASE + colour
-
-
 def action_name(action: int) -> str:
     """Human-readable action: "play Red 7", "draw", "colour Blue", "challenge", "no challenge"."""
     if action < NUM_KINDS:

@@ -88,9 +88,11 @@ def build_metrics(
             description=f"share of pairs with reward(chosen) > reward(rejected), unweighted, after {method}",
         ))
         rho = outcome.spearman
-        interval = None if rho.ci_low is None or rho.ci_high is None else Interval(rho.ci_low, rho.ci_high, 0.95, "bootstrap")
+        rho_interval = (
+            None if rho.ci_low is None or rho.ci_high is None else Interval(rho.ci_low, rho.ci_high, 0.95, "bootstrap")
+        )
         metrics.append(metric_value(
-            f"spearman_length_reward_{method}", Estimate(rho.rho, rho.n, None, interval), "none",
+            f"spearman_length_reward_{method}", Estimate(rho.rho, rho.n, None, rho_interval), "none",
             description=f"Spearman rho between response length and reward over all responses after {method}",
         ))
         if method != "original":

@@ -11,6 +11,7 @@ from bench.metrics.intervals import (
     Interval,
     bounded_mean_estimate,
     bounded_mean_interval,
+    cluster_robust_stderr,
     metric_value,
     proportion_estimate,
     proportion_interval,
@@ -137,3 +138,18 @@ def test_metric_value_says_when_n_is_too_small():
     value = metric_value("x", proportion_estimate(1, 2), "lower", description="share")
     assert value.ci_low is None and value.stderr is None
     assert value.description == f"share; no interval: n < {MIN_INTERVAL_N}"
+
+
+def test_cluster_robust_stderr_matches_the_hand_computed_sandwich_variance():
+    values = [1.0, 3.0, 2.0, 6.0, 4.0, 5.0, 0.0, 2.0]
+    groups = ["a", "a", "b", "b", "c", "d", "e", "e"]
+    mean = 23.0 / 8
+    sums = [(1 - mean) + (3 - mean), (2 - mean) + (6 - mean), 4 - mean, 5 - mean, (0 - mean) + (2 - mean)]
+    g, n = 5, 8
+    variance = g / (g - 1) * sum(d * d for d in sums) / n**2  # (N-1)/(N-K) = 1 for K = 1
+    assert cluster_robust_stderr(values, groups) == pytest.approx(math.sqrt(variance))
+    estimate = bounded_mean_estimate(values, 0.0, 6.0, clusters=groups)
+    assert estimate.stderr == pytest.approx(math.sqrt(variance)) and estimate.n_clusters == 5
+    assert estimate.interval is not None and estimate.interval.method == "cluster_bootstrap"
+    with pytest.raises(ValueError, match="cluster labels"):
+        cluster_robust_stderr([1.0, 2.0], ["a"])
