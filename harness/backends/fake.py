@@ -162,7 +162,6 @@ class FakeBackend(Backend):
         self._reply_cycle = itertools.cycle(self.replies) if self.replies else None
         self.requests_served = 0  # requests that reached this backend (cache hits never do)
         self.batch_sizes: list[int] = []  # one entry per serve_batch call, for batching tests
-        self.closed = False
 
     # -- the Backend interface -------------------------------------------------------------
 
@@ -185,9 +184,6 @@ class FakeBackend(Backend):
         self._check(requests)
         time.sleep(self.delay * len(requests))
         return [self._score_one(r) for r in requests]
-
-    def close(self) -> None:
-        self.closed = True
 
     # -- answers ------------------------------------------------------------------------------
 
