@@ -1,7 +1,7 @@
 """Post-hoc reward calibration for length bias: RC-Mean, RC-LWR, the length penalty, RC-LWR-Penalty.
 
 Paper: Huang, Qiu, Wang, Ponti, Titov, "Post-hoc Reward Calibration: A Case Study on Length Bias",
-ICLR 2025 (arXiv 2409.17407). Reimplemented from the project spec (shared/specs/reward_calibration.md);
+ICLR 2025 (arXiv 2409.17407). Reimplemented from the paper and our notes on it (docs/calibrate.md);
 the authors' repository has no licence, so nothing is copied from it.
 
 Model of the bias: the observed reward r(x, y) = r*(x, y) + b(c(y)), where c(y) is a scalar

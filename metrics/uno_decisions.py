@@ -2,7 +2,7 @@
 
 UNO Arena (Qin et al. 2024, arXiv 2406.16382) names ODHR@K (Optimal Decision Hit Rate) and ADR@K
 (Average Decision Rank), "based on Monte Carlo methods"; the formulas below are OUR
-RECONSTRUCTION (spec §3), not the paper's text.
+RECONSTRUCTION (the official evaluator is not public), not the paper's text.
 
 For scored decision d with candidate actions A_d, Monte Carlo values V_d(a) (arenas/uno/rollouts.py)
 and chosen action a_d:

@@ -1,7 +1,7 @@
 """Win rate (WR) of a player over games, with a Wilson 95% interval.
 
 UNO Arena (Qin et al. 2024, arXiv 2406.16382) reports WR; the definition is the standard one
-(spec §3; the paper's own formula was not available to us):
+(the paper's own formula was not available to us):
 
     WR = (1/N) * sum_g payoff_g
 

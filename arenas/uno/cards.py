@@ -9,7 +9,7 @@ A card *kind* is an int in 0..53:
 
 The discard pile's top is described by an *effective* colour (a wild's declared colour) and a
 trait (13 = Wild, 14 = Wild Draw Four). The 108-card deck holds per colour one 0 and two of every
-other coloured kind, plus four of each black kind (spec §1).
+other coloured kind, plus four of each black kind (the official engine).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ challenge on a Wild Draw Four played on it). Each model answer is parsed strictl
 (answer_parsing.py); an unusable answer is followed by a correction turn, up to `max_retries`
 times; then the action is drawn uniformly from the candidates and recorded as a fallback.
 
-TuTri (spec §2) asks three turns in the same chat for every decision: the vanilla prompt, a
+TuTri (official code: prompt_TR.py) asks three turns in the same chat for every decision: the vanilla prompt, a
 reflection on game-history statistics, a reflection on strategy tips; the last usable action
 wins (a reflection turn whose answers stay unusable keeps the action in force).
 The model is anything with `async chat(messages, params) -> GenerationAnswer` (ModelClient).

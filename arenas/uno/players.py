@@ -26,7 +26,7 @@ class Player(Protocol):
 
 class RandomPlayer:
     """Uniform over playable cards (by card, as in the official random player), uniform colour,
-    challenge with probability 1/2 (spec §1). Same policy as `engine.random_playout`."""
+    challenge with probability 1/2 (official host code). Same policy as `engine.random_playout`."""
 
     name = "random"
 
@@ -44,7 +44,7 @@ class RandomPlayer:
 
 
 class RulePlayer:
-    """The official simple rule player (spec §1): play a card of the top's type first, then of its
+    """The official simple rule player (official code): play a card of the top's type first, then of its
     colour, then Wild, then Wild Draw Four; declare the colour most frequent in hand.
 
     [ours] Within a preference class, the card whose colour is most frequent in hand goes first

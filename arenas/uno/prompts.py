@@ -1,4 +1,4 @@
-"""Prompt texts of the LLM and TuTri players (paraphrased from the official prompts, spec §2).
+"""Prompt texts of the LLM and TuTri players (paraphrased from the official prompts, Host/agentPlayer/prompt/).
 
 Vanilla prompt, per decision: a fixed system message (the rules incl. deck depletion: shared by
 every decision, so computed once by prefix-caching backends) and one user message: seats, state

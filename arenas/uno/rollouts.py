@@ -10,7 +10,7 @@ decider cannot see) or s itself (`perfect_information=True`, which is what deep-
 state, as the official host does, amounts to), and rollout_r plays to the end with every player
 uniformly random (`engine.random_playout`). Rollout r uses the same re-deal and the same random
 stream for every action (common random numbers), so differences between actions are not
-drowned by deal noise. [ours] The official evaluator was not published (spec §3).
+drowned by deal noise. [ours] The official evaluator was not published (tasks/uno/README.md, Fidelity).
 
 `engine="auto"` runs the rollouts on the compiled engine (fast_engine.py, ~100x faster; same
 estimator, its own random streams) when the rules allow it, else on the Python engine.

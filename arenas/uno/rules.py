@@ -1,6 +1,6 @@
 """The rules of one UNO game as a documented, frozen dataclass.
 
-Defaults are the UNO Arena rules (Qin et al. 2024, official engine; spec §1): 108 cards, 7 dealt,
+Defaults are the UNO Arena rules (Qin et al. 2024, official engine Game/UNO.py): 108 cards, 7 dealt,
 a player who can play must play (no voluntary draw), otherwise draws one card and passes;
 Reverse has no effect with two players; Wild Draw Four may always be played and may be
 challenged; the discard pile is never reshuffled, so the game also ends when the draw pile

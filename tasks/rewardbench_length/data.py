@@ -11,7 +11,7 @@ Sources (`source` option / `--responses`):
                             .jsonl or .parquet file with the columns id, prompt, chosen, rejected, subset.
 
 Pairs are joined with score files on `id`, never by row position (the authors' loader aligned by
-position; see spec §6.5).
+position, which silently mis-pairs rows when a file is filtered or reordered).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from bench.metrics.uno_win_rate import win_rate
 from bench.tasks.uno.config import SETTING_PLAYERS, UnoConfig
 from bench.tasks.uno.plots import plot_odhr_curve, plot_win_rates
 
-RECONSTRUCTED = "reconstructed (formula ours, spec §3)"
+RECONSTRUCTED = "reconstructed (formula ours, see tasks/uno/README.md)"
 _SCORED = {
     "clean": "decisions whose every answer was usable (official protocol)",
     "corrected": "decisions with a usable final answer, corrected ones included",
