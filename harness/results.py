@@ -119,14 +119,40 @@ def _short(message: str, limit: int = 160) -> str:
     return message if len(message) <= limit else message[: limit - 3] + "..."
 
 
+MAX_NESTING = 100  # levels of lists/objects; a bench document needs about 10 (task extras included)
+
+
+def nesting_depth(value: Any, limit: int = MAX_NESTING) -> int:
+    """How deeply lists/dicts nest in `value` (0 for a scalar), counted without recursion; stops past `limit`."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                return deepest
+            stack.extend((child, depth) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
 def _parse_json(text: str, what: str) -> Any:
-    """json.loads with every failure, deep nesting included, as one ResultFileError line."""
+    """json.loads with every failure as one ResultFileError line; deep nesting is refused.
+
+    Deeply nested input would make json itself, or any recursive reader after it, raise
+    RecursionError; past MAX_NESTING levels it is not a bench document.
+    """
+    too_deep = ResultFileError(f"{what} is nested too deeply to be a bench document (more than {MAX_NESTING} levels)")
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ResultFileError(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno}") from exc
     except RecursionError:
-        raise ResultFileError(f"{what} is nested too deeply to be a bench document") from None
+        raise too_deep from None
+    if nesting_depth(value) > MAX_NESTING:
+        raise too_deep
+    return value
 
 
 def load_result(path: str | Path) -> dict[str, Any]:
@@ -141,10 +167,7 @@ def load_result(path: str | Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ResultFileError(f"result file {str(file)!r} cannot be read: {exc}") from exc
     document = _parse_json(text, f"result file {str(file)!r}")
-    try:
-        validate_result(document, where=f"result file {str(file)!r}")
-    except RecursionError:
-        raise ResultFileError(f"result file {str(file)!r} is nested too deeply to be a bench document") from None
+    validate_result(document, where=f"result file {str(file)!r}")
     return document  # type: ignore[no-any-return]
 
 

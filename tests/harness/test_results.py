@@ -19,6 +19,7 @@ from bench.harness.results import (
     load_result,
     load_samples,
     model_slug,
+    nesting_depth,
     read_result,
     result_schema,
     validate_result,
@@ -199,6 +200,25 @@ def test_deeply_nested_result_file_is_one_result_file_error(tmp_path: Path):
     (tmp_path / "result.json").write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(ResultFileError, match="nested too deeply"):
         load_result(tmp_path)
+
+
+@pytest.mark.parametrize("field", ["config", "extra"])
+def test_a_valid_document_with_a_deeply_nested_field_is_refused_before_any_recursive_reader(tmp_path: Path, field):
+    # 900 levels parse (below Python's recursion limit) but would overflow recursive code later.
+    document = write_document(tmp_path)
+    for depth, readable in ((900, False), (90, True)):
+        document["tasks"]["t"][field] = {"x": json.loads("[" * depth + "]" * depth)}
+        (tmp_path / "result.json").write_text(json.dumps(document))
+        if readable:
+            assert read_result(tmp_path).tasks["t"].name == "t"
+        else:
+            with pytest.raises(ResultFileError, match=r"nested too deeply .*more than 100 levels"):
+                read_result(tmp_path)
+
+
+def test_nesting_depth_counts_lists_and_objects_without_recursion():
+    assert nesting_depth(1) == 0 and nesting_depth([]) == 1 and nesting_depth({"a": [1, {"b": []}]}) == 4
+    assert nesting_depth([[[]]]) == 3 and nesting_depth([[[]]], limit=1) == 2
 
 
 # ------------------------------------------------------------------------------ bench show / the eval table
