@@ -88,10 +88,6 @@ class RunEntry:
         return self.document.tasks
 
     @property
-    def model_key(self) -> str:
-        return self.model_name
-
-    @property
     def seed(self) -> int:
         return self.provenance.seed
 
