@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -108,3 +110,30 @@ def test_sequence_classifier_scores_conversations_and_flags_truncation(tmp_path:
     assert batched[0].score != batched[1].score
     assert [a.truncated for a in batched] == [False, False, True]
     assert backend.capabilities == frozenset({conversations[0].kind})
+    description = HFBackend.describe(str(tmp_path), {}, None)  # a reward model is known without loading it
+    assert description is not None and description.capabilities == backend.capabilities
+    assert description.info == backend.info
+
+
+def test_describe_without_loading_matches_the_loaded_backend(embedded_hf):
+    """The lazy open's contract: the same ModelInfo (the cache namespace), request kinds and batch size."""
+    description = HFBackend.describe("smollm2", {}, None)
+    assert description is not None
+    assert description.info == embedded_hf.info
+    assert description.capabilities == embedded_hf.capabilities
+    assert description.max_batch_size == embedded_hf.max_batch_size
+    args = {"dtype": "float32", "max_length": 512, "batch_size": 3}
+    loaded = HFBackend("smollm2", args)
+    assert HFBackend.describe("smollm2", args, None).info == loaded.info  # type: ignore[union-attr]
+    assert loaded.max_batch_size == 3
+
+
+def test_describe_imports_neither_torch_nor_transformers():
+    code = (
+        "import sys; from bench.harness.backends.hf import HFBackend; "
+        "d = HFBackend.describe('smollm2', {}, None); assert d is not None; "
+        "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
