@@ -207,6 +207,7 @@ def test_locked_cache_in_a_run_is_one_line_and_exit_2(bench_main, tmp_path: Path
 
     monkeypatch.setattr(cache_module, "DEFAULT_BUSY_TIMEOUT_S", 0.2)
     monkeypatch.setattr(cache_module.RequestCache.__init__, "__defaults__", (0.2,))
+    monkeypatch.setattr(cache_module.open_request_cache, "__defaults__", (False, 0.2))  # what the run opens
     path = tmp_path / "locked.sqlite"
     RequestCache(path).close()
     holder = sqlite3.connect(path, isolation_level=None)
