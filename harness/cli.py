@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import shlex
 import sys
 from collections.abc import Sequence
@@ -39,7 +40,8 @@ class _LazyVersion(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
 
     def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
-        parser.exit(message=f"bench {bench_version()}\n")
+        print(f"bench {bench_version()}")
+        parser.exit()
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -257,7 +259,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("bench: interrupted; answered requests are cached, run the same command again to resume", file=sys.stderr)
+        if _backend_threads_alive():
+            # A batch was still computing in an abandoned worker thread: joining it could take
+            # minutes, and interpreter shutdown under a running torch thread aborts the process.
+            # Every answered request is already in the (closed) cache, so leave at once.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
+
+
+def _backend_threads_alive() -> bool:
+    """Worker threads of an interrupted run (see scheduler._BackendThreads) still running."""
+    import threading
+
+    return any(t.name == "bench-backend" and t.is_alive() for t in threading.enumerate())
 
 
 class _ConsoleHandler(logging.StreamHandler):  # type: ignore[type-arg]

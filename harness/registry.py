@@ -102,7 +102,7 @@ def command_summary(name: str) -> str | None:
     if not docstring:
         return None
     line = docstring.strip().splitlines()[0].strip()
-    line = re.sub(rf"^`bench {re.escape(name)}\b[^`]*`:\s*", "", line)
+    line = re.sub(rf"^`bench {re.escape(name)}\b[^`]*`:\s*", "", line).rstrip(".")
     return line or None
 
 

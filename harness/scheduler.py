@@ -16,10 +16,12 @@ running the same command again resumes where the run stopped.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import dataclasses
 import logging
 import random
 import sys
+import threading
 import time
 import uuid
 import zlib
@@ -326,16 +328,71 @@ async def _run_all(
         loop.default_exception_handler(context)
 
     loop.set_exception_handler(report)
+    threads = _BackendThreads()
+    loop.set_default_executor(threads)  # what asyncio.to_thread (batches, lazy model loads) runs on
     stats_task = asyncio.create_task(_show_cache_stats(client, progress))
     try:
         return list(await asyncio.gather(*(_run_task(p, c) for p, c in zip(planned, contexts))))
     except asyncio.CancelledError:
         interrupted = True
+        threads.abandon()
         log.info("run interrupted: cancelling tasks and closing backends")
         raise
     finally:
         stats_task.cancel()
         await pool.aclose()
+
+
+class _BackendThreads(concurrent.futures.ThreadPoolExecutor):  # asyncio accepts only this type
+    """The run's worker threads for blocking backend calls (a batch, a model load), one per call.
+
+    They are daemon threads so that Ctrl-C need not wait for a batch in flight (minutes for a long
+    generation on a CPU): after `abandon()`, shutdown returns at once and the process exits
+    without joining them. The batch's answers are lost, as the interruption asked; every answer
+    already returned is in the request cache. Without an interruption, shutdown joins them.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(thread_name_prefix="bench-backend")  # its own pool stays unused (no threads)
+        self._running: set[threading.Thread] = set()
+        self._running_lock = threading.Lock()
+        self._abandoned = False
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+
+        def work() -> None:
+            try:
+                if future.set_running_or_notify_cancel():
+                    try:
+                        result = fn(*args, **kwargs)
+                    except BaseException as exc:  # handed to the awaiting coroutine
+                        if not self._abandoned:
+                            future.set_exception(exc)
+                    else:
+                        if not self._abandoned:  # its loop may be closed: nobody waits any more
+                            future.set_result(result)
+            finally:
+                with self._running_lock:
+                    self._running.discard(threading.current_thread())
+
+        thread = threading.Thread(target=work, name="bench-backend", daemon=True)
+        with self._running_lock:
+            self._running.add(thread)
+        thread.start()
+        return future
+
+    def abandon(self) -> None:
+        self._abandoned = True
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        super().shutdown(wait=False)
+        if not wait or self._abandoned:
+            return
+        with self._running_lock:
+            threads = list(self._running)
+        for thread in threads:
+            thread.join()
 
 
 async def _show_cache_stats(client: ModelClient, progress: Progress) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -176,25 +177,49 @@ def _start_slow_run(tmp_path: Path, model_args: str) -> subprocess.Popen[str]:
     )
 
 
-@pytest.mark.parametrize("model_args", ["delay=0.2,batch_size=2", "delay=0.2,continuous=true"])
-def test_ctrl_c_mid_run_exits_130_with_one_line_and_the_rerun_resumes(tmp_path: Path, model_args):
+def _cached_answers(cache: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{cache}?mode=ro", uri=True, timeout=0.1) as db:
+            return int(db.execute("SELECT COUNT(*) FROM answers").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+@pytest.mark.parametrize(
+    ("model_args", "answered_before_ctrl_c"),
+    [
+        ("delay=0.3,batch_size=2", True),  # batches of two requests in a worker thread
+        ("delay=0.3,continuous=true", True),  # every request handed to the backend at once (like vLLM, HTTP)
+        ("delay=4,batch_size=2", False),  # a batch still computing when Ctrl-C comes is not waited for
+    ],
+)
+def test_ctrl_c_mid_run_exits_130_with_one_line_and_the_rerun_resumes(tmp_path: Path, model_args, answered_before_ctrl_c):
     proc = _start_slow_run(tmp_path, model_args)
     deadline = time.monotonic() + 60
-    while not (tmp_path / "out").exists() and time.monotonic() < deadline:  # the run log appears once it runs
-        time.sleep(0.05)
-    time.sleep(1.0)
+    if answered_before_ctrl_c:
+        while _cached_answers(tmp_path / "cache.sqlite") == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    else:
+        while not (tmp_path / "out").exists() and time.monotonic() < deadline:  # the run log appears once it runs
+            time.sleep(0.05)
+        time.sleep(1.0)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
     proc.send_signal(signal.SIGINT)
+    interrupted_at = time.monotonic()
     stdout, stderr = proc.communicate(timeout=30)
+    assert time.monotonic() - interrupted_at < 3.0  # never waits for the batch in flight (8 s in the last case)
     assert proc.returncode == 130, stderr
     lines = [line for line in stderr.splitlines() if line.strip() and not line.startswith("[bench")]
     assert lines == ["bench: interrupted; answered requests are cached, run the same command again to resume"], stderr
     assert stdout == "" and _result_files(tmp_path / "out") == []
+    answered = _cached_answers(tmp_path / "cache.sqlite")
+    assert (answered > 0) == answered_before_ctrl_c
 
-    rerun = _start_slow_run(tmp_path, model_args.replace("delay=0.2", "delay=0"))
+    rerun = _start_slow_run(tmp_path, "delay=0," + model_args.split(",", 1)[1])
     stdout, stderr = rerun.communicate(timeout=60)
     assert rerun.returncode == 0, stderr
     document = load_result(Path(stdout.strip().splitlines()[-1].removeprefix("result: ")))
-    assert document["provenance"]["cache_hits"] > 0
+    assert document["provenance"]["cache_hits"] >= answered
 
 
 # ---- commands --------------------------------------------------------------------------------------
@@ -311,3 +336,8 @@ def test_calibrate_accepts_method_names_as_the_paper_writes_them():
     assert [calibrate_cli._method_name(m) for m in ("RC-LWR", "rc-lwr", "RC_Mean", "Length-Penalty", "all")] == [
         "rc_lwr", "rc_lwr", "rc_mean", "length_penalty", "all"
     ]
+
+
+def test_version_is_printed_on_stdout(bench_main):
+    result = bench_main("--version")
+    assert result.returncode == 0 and result.stdout.startswith("bench ") and result.stderr == ""
