@@ -27,6 +27,18 @@ CLI_WITH_TEST_TASKS = REPO_ROOT / "tests" / "harness" / "bench_with_test_tasks.p
 sys.path.insert(0, str(REPO_ROOT / "tests" / "harness"))  # the test-only tasks (dialogue_task, ...)
 
 
+@pytest.fixture(autouse=True)
+def _registry_restored() -> Iterator[None]:
+    """Plugins a test registers in-process (`registry.register_task/backend`) end with the test,
+    so no test sees another's and listings of choices stay what the entry points declare."""
+    from bench.harness import registry
+
+    saved = {group: dict(plugins) for group, plugins in registry._REGISTERED.items()}
+    yield
+    registry._REGISTERED.clear()
+    registry._REGISTERED.update(saved)
+
+
 @pytest.fixture(scope="session")
 def embedded_hf() -> Iterator[object]:
     """The hf backend on the embedded SmolLM2-135M-Instruct (float32, CPU)."""
