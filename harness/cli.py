@@ -9,11 +9,12 @@ Flag names follow lm-eval's where the meaning is the same (--model, --model-args
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -248,12 +249,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(_requested_command(argv))
     args = parser.parse_args(argv)
-    _configure_logging(args.verbose)
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
     try:
-        return int(args.func(args))
+        with _console_logging(args.verbose):
+            return int(args.func(args))
     except BenchError as exc:
         print(f"bench: error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -285,16 +286,27 @@ class _ConsoleHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().emit(record)
 
 
-def _configure_logging(verbose: int) -> None:
-    """Terminal: warnings (-v info, -vv debug). The root logger passes INFO on, for the run's bench.log."""
+@contextlib.contextmanager
+def _console_logging(verbose: int) -> Iterator[None]:
+    """Log records on the terminal while a command runs: warnings, -v info, -vv debug.
+
+    Removed again afterwards, so `main(argv)` called in-process leaves the caller's logging as it
+    was. (The run's bench.log gets INFO and above on its own handler; see scheduler.evaluate.)
+    """
     root = logging.getLogger()
-    handler = next((h for h in root.handlers if isinstance(h, _ConsoleHandler)), None)
-    if handler is None:
-        handler = _ConsoleHandler()
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        root.addHandler(handler)
-    handler.setLevel(logging.WARNING - 10 * min(verbose, 2))
-    root.setLevel(min(root.level or logging.WARNING, logging.DEBUG if verbose >= 2 else logging.INFO))
+    level = logging.WARNING - 10 * min(verbose, 2)
+    handler = _ConsoleHandler()
+    handler.setLevel(level)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    saved_level = root.level
+    root.addHandler(handler)
+    if root.getEffectiveLevel() > level:
+        root.setLevel(level)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(saved_level)
 
 
 if __name__ == "__main__":  # the vLLM engine spawns processes: keep the entry point import-safe

@@ -341,3 +341,13 @@ def test_calibrate_accepts_method_names_as_the_paper_writes_them():
 def test_version_is_printed_on_stdout(bench_main):
     result = bench_main("--version")
     assert result.returncode == 0 and result.stdout.startswith("bench ") and result.stderr == ""
+
+
+def test_main_leaves_the_callers_logging_as_it_was(bench_main, tmp_path: Path):
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    bench_main("-v", "eval", *FAKE, *DIALOGUE, "--no-progress", "--output-path", str(tmp_path / "out"))
+    bench_main("eval", *FAKE, "--tasks", "nope")
+    assert root.handlers == handlers and root.level == level
