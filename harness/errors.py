@@ -7,7 +7,8 @@ The CLI catches `BenchError` once, prints `bench: error: <message>` on one line 
     1  `bench gate`: a regression was found
     2  usage or input error: unknown task/model/backend, malformed config, broken result file
     3  a backend failed (model could not be loaded, server unreachable, engine crashed)
-    4  a task failed while running (its finished work is kept in the cache)
+    4  a task failed while running with an error that is not a BenchError (a bug, an unexpected
+       exception); its finished work is kept in the cache (see scheduler._run_task)
     130 interrupted (Ctrl-C); finished work is kept in the cache and the run resumes
 """
 
@@ -63,9 +64,3 @@ class BackendError(BenchError):
     """The model backend failed: load error, unreachable server, engine crash."""
 
     exit_code = EXIT_BACKEND
-
-
-class TaskError(BenchError):
-    """A task raised while running."""
-
-    exit_code = EXIT_TASK
