@@ -97,10 +97,10 @@ def test_chat_completion_and_loglikelihood_through_a_real_server(server, embedde
 
 @pytest.mark.slow
 @pytest.mark.vllm
-def test_bench_eval_through_the_openai_backend(server, bench_cli, tmp_path: Path):
-    result = bench_cli("eval", "--backend", "openai", "--model", "smollm2", "--model-args", f"base_url={server}",
-                       "--tasks", "arithmetic_dialogue", "--task-args", "arithmetic_dialogue.episodes=2,arithmetic_dialogue.turns=2",
-                       "--output-path", str(tmp_path), "--no-progress")
+def test_bench_eval_through_the_openai_backend(server, bench_main, tmp_path: Path):
+    result = bench_main("eval", "--backend", "openai", "--model", "smollm2", "--model-args", f"base_url={server}",
+                        "--tasks", "arithmetic_dialogue", "--task-args", "arithmetic_dialogue.episodes=2,arithmetic_dialogue.turns=2",
+                        "--output-path", str(tmp_path), "--no-progress")
     assert result.returncode == 0, result.stderr[-2000:]
     document = load_result(next(tmp_path.rglob("result.json")))
     assert document["model"]["backend"] == "openai" and document["tasks"]["arithmetic_dialogue"]["n_samples"] == 4
@@ -173,7 +173,7 @@ class ScriptedServer:
                 self._send(*outer.replies[index])
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         self.thread.start()
 
     @property
