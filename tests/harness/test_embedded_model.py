@@ -45,3 +45,19 @@ def test_gguf_file_loads_directly_and_answers_like_the_converted_folder(embedded
     request = CompletionRequest("The capital of France is", GenerationParams(max_tokens=8))
     assert direct.generate([request]) == embedded_hf.generate([request])
     assert direct.info.fingerprint != embedded_hf.info.fingerprint  # different files, different cache keys
+
+
+def test_waiting_for_another_conversion_is_bounded(tmp_path: Path, monkeypatch):
+    import fcntl
+
+    import bench.harness.embedded_model as embedded
+    from bench.harness.errors import BackendError
+
+    monkeypatch.setenv("BENCH_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(embedded, "CONVERSION_WAIT_S", 0.3)
+    digest = embedded.embedded_model().gguf_sha256
+    lock_path = tmp_path / "models" / f"smollm2-135m-instruct-{digest[:16]}.lock"
+    with lock_path.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # another process is "converting" and never finishes
+        with pytest.raises(BackendError, match=r"another process has held .*\.lock for over 0.3 s"):
+            embedded.embedded_model_dir()
