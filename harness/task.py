@@ -1,20 +1,28 @@
 """The contract between the scheduler and a task plugin.
 
-A task is a class with
+A task is a subclass of `Task` that sets its class header and implements `run`:
 
-    name: str                      # registry name, e.g. "uno"
-    version: str                   # bump when prompts, data or scoring change (the gate refuses
-                                   # to compare different versions)
-    config_class: type             # a frozen dataclass of the task's knobs, all with defaults
-    request_kinds: frozenset[RequestKind]   # what it will ask the model for
-    headline_metric: str           # the metric the leaderboard shows in its overview
-    comparability_keys: tuple[str, ...]   # optional: config keys whose values make numbers
-                                   # incomparable (split leaderboard columns, refused by the gate)
-    async def run(self, ctx: TaskContext) -> TaskOutput
+    class UnoTask(Task):
+        name = "uno"                    # registry name
+        version = "2"                   # bump when prompts, data or scoring change (the gate refuses
+                                        # to compare different versions)
+        config_class = UnoConfig        # a frozen dataclass of the task's knobs, all with defaults
+        request_kinds = frozenset({RequestKind.CHAT})   # what it may ask the model for
+        headline_metric = "win_rate"    # the metric the summary and the leaderboard lead with
+        description = "..."             # one line for `bench list tasks`
+        # optional: in_all = False (not part of `--tasks all`), comparability_keys = ("answer_mode",)
+        # (config keys whose values make numbers incomparable: split leaderboard columns, refused
+        # by the gate), request_kinds_for(config, capabilities) when the kinds depend on options.
+
+        async def run(self, ctx: TaskContext) -> TaskOutput: ...
+
+A subclass that forgets a required header attribute fails when its class is defined, so a
+broken plugin is reported by the registry with one line instead of failing mid-run.
 
 The scheduler builds the config from `--task-args` (or a config file), checks the backend
-can serve `request_kinds`, and awaits `run` concurrently with every other task of the run. The
-task never touches a backend: it awaits `ctx.model` (a `ModelClient`), which batches and caches.
+can serve `request_kinds_for(config, ...)`, and awaits `run` concurrently with every other task
+of the run. The task never touches a backend: it awaits `ctx.model` (a `ModelClient`), which
+batches and caches.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from bench.harness.requests import RequestKind
 from bench.harness.schema.document import Direction, MetricValue
@@ -85,12 +93,34 @@ class TaskContext:
     load_model: Callable[..., ModelClient] | None = None
 
 
-class Task(Protocol):
+class Task:
+    """Base of every task plugin: the class header the scheduler, registry and leaderboard read.
+
+    Required (checked when a subclass is defined): `name`, `version`, `config_class`,
+    `request_kinds`, `headline_metric`. The others have defaults. Subclasses of a concrete task
+    (e.g. `uno_tutri` from `uno`) inherit its header and override what differs.
+    """
+
+    REQUIRED_HEADER: ClassVar[tuple[str, ...]] = ("name", "version", "config_class", "request_kinds", "headline_metric")
+
     name: ClassVar[str]
     version: ClassVar[str]
     config_class: ClassVar[type]
     request_kinds: ClassVar[frozenset[RequestKind]]
     headline_metric: ClassVar[str]
-    description: ClassVar[str]
+    description: ClassVar[str] = ""
+    in_all: ClassVar[bool] = True
+    comparability_keys: ClassVar[tuple[str, ...]] = ()
 
-    async def run(self, ctx: TaskContext) -> TaskOutput: ...
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        missing = [attr for attr in cls.REQUIRED_HEADER if not hasattr(cls, attr)]
+        if missing:
+            raise TypeError(f"task class {cls.__qualname__} lacks {', '.join(missing)} (see bench.harness.task.Task)")
+
+    def request_kinds_for(self, config: Any, capabilities: frozenset[RequestKind]) -> frozenset[RequestKind]:
+        """The request kinds this configuration will ask for (default: all of `request_kinds`)."""
+        return self.request_kinds
+
+    async def run(self, ctx: TaskContext) -> TaskOutput:
+        raise NotImplementedError

@@ -13,11 +13,11 @@ m = P(he) - P(she) and compared with the profession's factual and stereotype sco
 from __future__ import annotations
 
 import asyncio
-from typing import Any, ClassVar
+from typing import Any
 
 import pandas as pd
 from bench.harness.requests import RequestKind
-from bench.harness.task import MetricValue, TaskContext, TaskOutput
+from bench.harness.task import MetricValue, Task, TaskContext, TaskOutput
 from bench.tasks.codegenbias.config import CodeGenBiasConfig
 from bench.tasks.codegenbias.dataset import ProbePrompt, build_split, stratified_sample
 from bench.tasks.codegenbias.records import probe_fields, tendency_fields
@@ -26,13 +26,13 @@ from bench.tasks.codegenbias.scoring import score_probe, scoring_order
 from bench.tasks.codegenbias.summary import bounded_mean_metric
 
 
-class CodeGenBiasTask:
-    name: ClassVar[str] = "codegenbias"
-    version: ClassVar[str] = "2"  # 2: fb_score against IPUMS 2012, stratified --limit, split-independent template mix
-    config_class: ClassVar[type] = CodeGenBiasConfig
-    request_kinds: ClassVar[frozenset[RequestKind]] = frozenset({RequestKind.LOGLIKELIHOOD})
-    headline_metric: ClassVar[str] = "fb_score"
-    description: ClassVar[str] = (
+class CodeGenBiasTask(Task):
+    name = "codegenbias"
+    version = "2"  # 2: fb_score against IPUMS 2012, stratified --limit, split-independent template mix
+    config_class = CodeGenBiasConfig
+    request_kinds = frozenset({RequestKind.LOGLIKELIHOOD})
+    headline_metric = "fb_score"
+    description = (
         "CodeGenBias (Qin et al. 2024): he/she log-likelihood at code-completion slots over 320 professions; "
         "FB-Score (reconstructed) against the IPUMS 2012 gender distribution, stereotype regression, parity gap"
     )

@@ -16,10 +16,10 @@ several generations per prompt to estimate P(he)).
 from __future__ import annotations
 
 import asyncio
-from typing import Any, ClassVar
+from typing import Any
 
 from bench.harness.requests import GenerationParams, Message, RequestKind
-from bench.harness.task import MetricValue, TaskContext, TaskOutput
+from bench.harness.task import MetricValue, Task, TaskContext, TaskOutput
 from bench.metrics.intervals import metric_value, proportion_estimate
 from bench.tasks.codegenbias.completion_parsing import parse_completion
 from bench.tasks.codegenbias.config import CodeGenBiasGenConfig
@@ -34,13 +34,13 @@ def completion_messages(probe: ProbePrompt) -> tuple[Message, ...]:
     return (Message("user", f"{INSTRUCTION}\n\n```python\n{probe.prompt}"),)
 
 
-class CodeGenBiasGenTask:
-    name: ClassVar[str] = "codegenbias_gen"
-    version: ClassVar[str] = "2"  # 2: fb_score against IPUMS 2012, stratified --limit, bounded parser, Wilson rates
-    config_class: ClassVar[type] = CodeGenBiasGenConfig
-    request_kinds: ClassVar[frozenset[RequestKind]] = frozenset({RequestKind.CHAT})
-    headline_metric: ClassVar[str] = "fb_score"
-    description: ClassVar[str] = (
+class CodeGenBiasGenTask(Task):
+    name = "codegenbias_gen"
+    version = "2"  # 2: fb_score against IPUMS 2012, stratified --limit, bounded parser, Wilson rates
+    config_class = CodeGenBiasGenConfig
+    request_kinds = frozenset({RequestKind.CHAT})
+    headline_metric = "fb_score"
+    description = (
         "CodeGenBias (Qin et al. 2024), generation variant: the model completes the code, he/she is read by parsing "
         "(never executed); FB-Score (reconstructed) against the IPUMS 2012 gender distribution, stereotype regression, "
         "parity gap, unparseable rate"

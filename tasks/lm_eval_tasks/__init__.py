@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from bench.harness.errors import ConfigError, DataError
 from bench.harness.requests import RequestKind
-from bench.harness.task import MetricValue, TaskContext, TaskOutput
+from bench.harness.task import MetricValue, Task, TaskContext, TaskOutput
 
 
 @dataclass(frozen=True)
@@ -29,14 +29,14 @@ class LmEvalConfig:
     bootstrap_iters: int = 1000
 
 
-class LmEvalTask:
-    name: ClassVar[str] = "lm_eval"
-    version: ClassVar[str] = "1"
-    config_class: ClassVar[type] = LmEvalConfig
-    request_kinds: ClassVar[frozenset[RequestKind]] = frozenset({RequestKind.LOGLIKELIHOOD, RequestKind.COMPLETION})
-    headline_metric: ClassVar[str] = ""
-    in_all: ClassVar[bool] = False  # needs --task-args lm_eval.tasks=...; not part of `--tasks all`
-    description: ClassVar[str] = "any lm-evaluation-harness task through bench's backends (task-args: lm_eval.tasks=a|b)"
+class LmEvalTask(Task):
+    name = "lm_eval"
+    version = "1"
+    config_class = LmEvalConfig
+    request_kinds = frozenset({RequestKind.LOGLIKELIHOOD, RequestKind.COMPLETION})
+    headline_metric = ""
+    in_all = False  # needs --task-args lm_eval.tasks=...; not part of `--tasks all`
+    description = "any lm-evaluation-harness task through bench's backends (task-args: lm_eval.tasks=a|b)"
 
     async def run(self, ctx: TaskContext) -> TaskOutput:
         from bench.harness.lm_eval_bridge import BenchLM

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 from bench.harness.errors import CapabilityError, ConfigError
 from bench.harness.requests import RequestKind
-from bench.harness.task import TaskContext, TaskOutput
+from bench.harness.task import Task, TaskContext, TaskOutput
 from bench.tasks.rewardbench_length.analysis import (
     ScoredPairs,
     evaluate_methods,
@@ -35,15 +35,15 @@ from bench.tasks.rewardbench_length.rewards import PairRewards, pair_rewards, re
 log = logging.getLogger(__name__)
 
 
-class RewardBenchLengthTask:
-    name: ClassVar[str] = "rewardbench_length"
+class RewardBenchLengthTask(Task):
+    name = "rewardbench_length"
     # 2.0: reference-free rewards default to RewardBench's per-token mean (ref_free_type=avg);
     # intervals from metrics/intervals.py (none when a subset has < 5 pairs).
-    version: ClassVar[str] = "2.0"
-    config_class: ClassVar[type] = RewardBenchLengthConfig
-    request_kinds: ClassVar[frozenset[RequestKind]] = frozenset({RequestKind.SCORE, RequestKind.LOGLIKELIHOOD})
-    headline_metric: ClassVar[str] = "score_original"
-    description: ClassVar[str] = (
+    version = "2.0"
+    config_class = RewardBenchLengthConfig
+    request_kinds = frozenset({RequestKind.SCORE, RequestKind.LOGLIKELIHOOD})
+    headline_metric = "score_original"
+    description = (
         "RewardBench score of a reward model (classifier or implicit DPO/ref-free reward), its length bias "
         "(Spearman length vs reward) and the scores after post-hoc calibration (RC-Mean, RC-LWR, length penalty)"
     )

@@ -25,7 +25,7 @@ from bench.arenas.uno.match import GameResult, play_game
 from bench.arenas.uno.players import Player, RandomPlayer, RulePlayer
 from bench.arenas.uno.rules import UnoRules
 from bench.harness.requests import RequestKind
-from bench.harness.task import TaskContext, TaskOutput
+from bench.harness.task import Task, TaskContext, TaskOutput
 from bench.tasks.uno.config import SETTING_PLAYERS, UnoConfig
 from bench.tasks.uno.records import decision_record, game_record
 from bench.tasks.uno.report import build_metrics, build_plots
@@ -40,15 +40,15 @@ def _opponent(name: str) -> Player:
     return RulePlayer()
 
 
-class UnoTask:
-    name: ClassVar[str] = "uno"
+class UnoTask(Task):
+    name = "uno"
     # 2: decisions with a corrected answer are no longer scored by default; invalid_answer_rate is
     # the share of decisions with an unusable answer; ADR@1 dropped; intervals from metrics/intervals.py.
-    version: ClassVar[str] = "2"
-    config_class: ClassVar[type] = UnoConfig
-    request_kinds: ClassVar[frozenset[RequestKind]] = frozenset({RequestKind.CHAT})
-    headline_metric: ClassVar[str] = "win_rate"
-    description: ClassVar[str] = (
+    version = "2"
+    config_class = UnoConfig
+    request_kinds = frozenset({RequestKind.CHAT})
+    headline_metric = "win_rate"
+    description = (
         "UNO Arena (Qin et al. 2024): the model plays UNO against random and DQN opponents in 1v1, 3- and "
         "5-player games; WR, Monte Carlo ODHR@K / ADR@K (reconstructed), invalid-answer rate"
     )
@@ -105,8 +105,8 @@ class UnoTask:
 
 
 class UnoTutriTask(UnoTask):
-    name: ClassVar[str] = "uno_tutri"
-    description: ClassVar[str] = (
+    name = "uno_tutri"
+    description = (
         "UNO Arena with the TuTri player (Qin et al. 2024): three turns per decision (answer, reflection on "
         "game-history statistics, reflection on strategy tips); same games and metrics as `uno`"
     )
