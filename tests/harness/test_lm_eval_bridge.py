@@ -60,9 +60,10 @@ def test_local_lm_eval_task_runs_through_bench_and_agrees_with_direct_scoring(be
     assert acc["value"] == pytest.approx(sum(expected) / len(expected))
 
 
-def test_unknown_lm_eval_task_is_one_line_input_error(bench_cli, tmp_path: Path):
-    result = bench_cli("eval", "--tasks", "lm_eval", "--task-args", "lm_eval.tasks=no_such_lm_eval_task",
-                       "--output-path", str(tmp_path), "--no-progress")
+def test_unknown_lm_eval_task_is_one_line_input_error(bench_main, tmp_path: Path):
+    # The lookup fails inside lm-eval before any request: the fake backend stands in for a model.
+    result = bench_main("eval", "--tasks", "lm_eval", "--task-args", "lm_eval.tasks=no_such_lm_eval_task",
+                        "--backend", "fake", "--output-path", str(tmp_path), "--no-progress")
     assert result.returncode == 2
     assert "task 'lm_eval' failed: lm-eval could not run ['no_such_lm_eval_task']" in result.stderr
     # the failure is recorded in a valid result document rather than losing the run
