@@ -12,10 +12,9 @@ import asyncio
 import random
 import re
 from dataclasses import dataclass
-from typing import ClassVar
 
 from bench.harness.requests import GenerationParams, Message, RequestKind
-from bench.harness.task import MetricValue, TaskContext, TaskOutput
+from bench.harness.task import MetricValue, Task, TaskContext, TaskOutput
 
 
 @dataclass(frozen=True)
@@ -25,13 +24,13 @@ class DialogueConfig:
     max_tokens: int = 12
 
 
-class ArithmeticDialogueTask:
-    name: ClassVar[str] = "arithmetic_dialogue"
-    version: ClassVar[str] = "1"
-    config_class: ClassVar[type] = DialogueConfig
-    request_kinds: ClassVar[frozenset[RequestKind]] = frozenset({RequestKind.CHAT})
-    headline_metric: ClassVar[str] = "accuracy"
-    description: ClassVar[str] = "multi-turn addition questions in one conversation per episode"
+class ArithmeticDialogueTask(Task):
+    name = "arithmetic_dialogue"
+    version = "1"
+    config_class = DialogueConfig
+    request_kinds = frozenset({RequestKind.CHAT})
+    headline_metric = "accuracy"
+    description = "multi-turn addition questions in one conversation per episode"
 
     async def run(self, ctx: TaskContext) -> TaskOutput:
         config: DialogueConfig = ctx.config

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from bench.harness.requests import RequestKind
-from bench.harness.task import TaskContext, TaskOutput
+from bench.harness.task import Task, TaskContext, TaskOutput
 from bench.metrics.intervals import metric_value, proportion_estimate
 
 # A real task ships its data in its folder with a SOURCE note (licence, sha256); six inline rows
@@ -34,13 +34,14 @@ class CapitalsConfig:
     prompt_prefix: str = "The capital of"
 
 
-class ExampleCapitalsTask:
-    name: ClassVar[str] = "example_capitals"
-    version: ClassVar[str] = "1"  # bump when data, prompts or scoring change: the gate compares equal versions only
-    config_class: ClassVar[type] = CapitalsConfig
-    request_kinds: ClassVar[frozenset[RequestKind]] = frozenset({RequestKind.LOGLIKELIHOOD})
-    headline_metric: ClassVar[str] = "accuracy"
-    description: ClassVar[str] = "pick a country's capital among three by log-likelihood (example task)"
+class ExampleCapitalsTask(Task):
+    # The class header (checked when the class is defined; see bench.harness.task.Task).
+    name = "example_capitals"
+    version = "1"  # bump when data, prompts or scoring change: the gate compares equal versions only
+    config_class = CapitalsConfig
+    request_kinds = frozenset({RequestKind.LOGLIKELIHOOD})
+    headline_metric = "accuracy"
+    description = "pick a country's capital among three by log-likelihood (example task)"
 
     async def run(self, ctx: TaskContext) -> TaskOutput:
         config: CapitalsConfig = ctx.config
