@@ -4,6 +4,10 @@ leaderboard, calibrate...).
 Flag names follow lm-eval's where the meaning is the same (--model, --model-args, --tasks,
 --limit, --batch-size, --output-path, --log-samples, --seed). Every user-facing failure is a
 `BenchError`, printed here as one line `bench: error: ...` with its exit code (see errors.py).
+A task that fails mid-run is one such line too; its traceback is in the run folder's bench.log
+(and on the terminal with -v). Ctrl-C is one line and exit 130, without waiting for a batch in
+flight. Plugin sub-commands are imported only when they run (see `build_parser`), so `bench
+--help` and `bench eval` never pay for scipy or statsmodels of a command they do not use.
 """
 
 from __future__ import annotations
