@@ -316,6 +316,6 @@ def _cache_relevant_args(info: ModelInfo) -> str:
     """Backend arguments that change answers (dtype, max length...), not ones that only change speed."""
     speed_only = {
         "batch_size", "max_batch_size", "device", "max_concurrency", "timeout", "gpu_memory_utilization",
-        "max_retries", "max_retry_after", "request_deadline",
+        "max_retries", "max_retry_after", "request_deadline", "request_timeout",
     }
     return ",".join(f"{k}={info.backend_args[k]}" for k in sorted(info.backend_args) if k not in speed_only)

@@ -138,8 +138,12 @@ class VLLMArgs:
     max_num_seqs: int | None = None
     batch_size: int | None = None
     add_bos_token: bool = False
+    request_timeout: float = 3600.0  # seconds one request may take from submission (queueing included)
 
     def __post_init__(self) -> None:
+        require(
+            0 < self.request_timeout < float("inf"), f"request_timeout must be > 0 seconds, got {self.request_timeout}"
+        )
         require(self.max_model_len >= 1, f"max_model_len must be >= 1, got {self.max_model_len}")
         require(
             0 < self.gpu_memory_utilization <= 1,

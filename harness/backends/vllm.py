@@ -12,7 +12,9 @@ programs using it need an `if __name__ == "__main__":` guard (bench's CLI has on
 Model args: dtype (default bfloat16; float32 to compare with hf on CPU), max_model_len (2048),
 enforce_eager (default true: ~30 s start-up instead of ~130 s on CPU), gpu_memory_utilization,
 tensor_parallel_size, kv_cache_gb (CPU KV cache, sets VLLM_CPU_KVCACHE_SPACE; default 2), seed,
-max_num_seqs.
+max_num_seqs, request_timeout (seconds one request may take from submission, queueing included;
+default 3600: past it the request is aborted in the engine and the run fails with one line instead
+of waiting on a stuck engine for ever).
 """
 
 from __future__ import annotations
@@ -131,8 +133,17 @@ class VLLMBackend(Backend):
 
         engine = await self._ensure_engine()
         final = None
-        async for output in engine.generate(TokensPrompt(prompt_token_ids=token_ids), sampling, request_id=uuid.uuid4().hex):
-            final = output
+        request_id = uuid.uuid4().hex
+        try:
+            async with asyncio.timeout(self.args.request_timeout):
+                async for output in engine.generate(TokensPrompt(prompt_token_ids=token_ids), sampling, request_id=request_id):
+                    final = output
+        except TimeoutError:
+            await engine.abort(request_id)
+            raise BackendError(
+                f"vLLM did not finish a request within request_timeout={self.args.request_timeout:g} s "
+                "(a stuck engine, or a queue longer than that: raise it with --model-args request_timeout=SECONDS)"
+            ) from None
         if final is None:
             raise BackendError("vLLM returned no output")
         return final

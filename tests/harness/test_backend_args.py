@@ -29,6 +29,7 @@ from bench.harness.scheduler import check_backend_args
         (HFArgs, "min_shared_prefix=0", "min_shared_prefix must be >= 1"),
         (VLLMArgs, "gpu_memory_utilization=1.5", r"gpu_memory_utilization must be in \(0, 1\]"),
         (VLLMArgs, "max_num_seqs=0", "max_num_seqs must be >= 1"),
+        (VLLMArgs, "request_timeout=0", "request_timeout must be > 0 seconds"),
     ],
 )
 def test_bad_values_are_config_errors_naming_the_key(args_class, text, message):

@@ -65,3 +65,35 @@ def test_bench_eval_runs_on_the_vllm_backend(bench_cli, tmp_path: Path):
     assert document["model"]["backend"] == "vllm"
     assert document["tasks"]["arithmetic_dialogue"]["n_samples"] == 6
     assert document["provenance"]["backend_requests"] == 6
+
+
+class _StuckEngine:
+    """Stands in for vLLM's AsyncLLM: accepts a request and never yields an output."""
+
+    def __init__(self) -> None:
+        self.aborted: list[str] = []
+
+    async def generate(self, prompt, sampling, request_id):  # noqa: ANN001 - mirrors AsyncLLM.generate
+        await asyncio.Event().wait()
+        yield None  # pragma: no cover - never reached
+
+    async def abort(self, request_id: str) -> None:
+        self.aborted.append(request_id)
+
+
+def test_a_request_the_engine_never_finishes_fails_after_request_timeout_and_is_aborted():
+    from bench.harness.backends.args import VLLMArgs
+    from bench.harness.backends.vllm import VLLMBackend
+    from bench.harness.errors import BackendError
+
+    backend = object.__new__(VLLMBackend)  # no engine start: only the waiting logic is under test
+    backend.args = VLLMArgs(request_timeout=0.2)
+    engine = _StuckEngine()
+
+    async def ensure_engine() -> _StuckEngine:
+        return engine
+
+    backend._ensure_engine = ensure_engine  # type: ignore[method-assign]
+    with pytest.raises(BackendError, match=r"request_timeout=0\.2 s"):
+        asyncio.run(asyncio.wait_for(backend._final_output([1, 2, 3], sampling=None), timeout=30))
+    assert len(engine.aborted) == 1
