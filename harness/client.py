@@ -178,11 +178,13 @@ class ModelClient:
 
     # ---- batching ----------------------------------------------------------------------------
     def _ensure_dispatcher(self) -> None:
-        if self._wakeup is None:
-            self._wakeup = asyncio.Event()
-        self._wakeup.set()
         if self._dispatcher is None or self._dispatcher.done():
+            # A new dispatcher may run on a new event loop (a client used by two asyncio.run calls):
+            # its Event must be bound to that loop, not the one the previous dispatcher died with.
+            self._wakeup = asyncio.Event()
             self._dispatcher = asyncio.create_task(self._dispatch_forever(), name="bench-model-dispatcher")
+        assert self._wakeup is not None
+        self._wakeup.set()
 
     async def _settle(self) -> None:
         stable, seen = 0, -1
