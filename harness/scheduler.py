@@ -215,7 +215,8 @@ async def _run_task(planned: PlannedTask, ctx: TaskContext) -> TaskRun:
         # The traceback goes to the run's bench.log (and the terminal with --verbose); the CLI
         # prints the one-line error.
         log.info("task %s failed; traceback:", planned.name, exc_info=True)
-        run.error = str(exc) if isinstance(exc, BenchError) else f"{type(exc).__name__}: {exc}"
+        message = str(exc) if isinstance(exc, BenchError) else f"{type(exc).__name__}: {exc}"
+        run.error = redact_text(message)  # recorded in the result document: no credentials
         run.exit_code = exc.exit_code if isinstance(exc, BenchError) else EXIT_TASK
     run.wall_time_s = time.perf_counter() - started
     return run
@@ -283,6 +284,11 @@ class _RunLog(logging.FileHandler):
         if self._root.getEffectiveLevel() > logging.INFO:
             self._root.setLevel(logging.INFO)
         self._root.addHandler(self)
+
+    def format(self, record: logging.LogRecord) -> str:
+        # Libraries log URLs (httpx: every request at INFO) and exceptions may quote them:
+        # credentials in a base_url must not reach the file.
+        return redact_text(super().format(record))
 
     def _open(self):  # type: ignore[no-untyped-def]
         Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)

@@ -351,3 +351,30 @@ def test_main_leaves_the_callers_logging_as_it_was(bench_main, tmp_path: Path):
     bench_main("-v", "eval", *FAKE, *DIALOGUE, "--no-progress", "--output-path", str(tmp_path / "out"))
     bench_main("eval", *FAKE, "--tasks", "nope")
     assert root.handlers == handlers and root.level == level
+
+
+def test_run_log_never_records_credentials(bench_main, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import logging
+
+    from bench.harness import registry
+    from dialogue_task import ArithmeticDialogueTask
+
+    secret_url = "https://alice:hunter2@api.example.com/v1"
+
+    class LeakyTask(ArithmeticDialogueTask):  # logs a URL with credentials, as httpx does, then fails on it
+        name = "leaky"
+
+        async def run(self, ctx):
+            logging.getLogger("httpx").info("HTTP Request: POST %s/chat/completions", secret_url)
+            raise RuntimeError(f"cannot reach {secret_url}")
+
+    monkeypatch.setattr(registry, "_REGISTERED", {k: dict(v) for k, v in registry._REGISTERED.items()})
+    registry.register_task("leaky", LeakyTask)
+    result = bench_main("eval", *FAKE, "--tasks", "leaky", "--no-progress", "--output-path", str(tmp_path / "out"))
+    assert result.returncode == 4
+    line = _single_error_line(result.stderr)
+    assert "cannot reach https://" in line and "api.example.com" in line and "hunter2" not in line
+    (result_file,) = _result_files(tmp_path / "out")
+    log_text = (result_file.parent / "bench.log").read_text()
+    assert "api.example.com" in log_text and "RuntimeError" in log_text
+    assert "hunter2" not in log_text and "hunter2" not in result_file.read_text()
