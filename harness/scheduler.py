@@ -346,6 +346,8 @@ async def _run_all(
         raise
     finally:
         stats_task.cancel()
+        s = client.stats
+        progress.update_stats(s.requests, s.cache_hits, s.completion_tokens)  # the final figures
         await pool.aclose()
 
 
