@@ -88,8 +88,8 @@ def test_uno_tutri_makes_three_staged_calls_per_decision(tmp_path: Path):
 
 
 def test_bad_task_option_is_a_one_line_input_error(tmp_path: Path):
-    from conftest import run_bench
+    from conftest import run_bench_in_process  # the option fails at planning: no model, no subprocess
 
-    result = run_bench("eval", "--model", "smollm2", "--tasks", "uno", "--task-args", "uno.settings=4v4",
-                       "--output-path", str(tmp_path / "out"), "--no-cache", "--no-progress")
+    result = run_bench_in_process("eval", "--model", "smollm2", "--tasks", "uno", "--task-args", "uno.settings=4v4",
+                                  "--output-path", str(tmp_path / "out"), "--no-cache", "--no-progress")
     assert result.returncode == 2 and "settings must be among" in result.stderr
