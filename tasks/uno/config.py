@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bench.arenas.uno.rules import DepletionTie
+
 SETTING_PLAYERS = {"1v1": 2, "3p": 3, "5p": 5}
 OPPONENTS = ("random", "dqn", "rule")
 SCORED_DECISIONS = ("clean", "corrected", "all")
@@ -44,7 +46,7 @@ class UnoConfig:
     perfect_information: bool = False
     rollout_engine: str = "auto"
     ks: tuple[int, ...] = (1, 3)
-    depletion_tie: str = "shared"
+    depletion_tie: DepletionTie = "shared"
     scored_decisions: str = "clean"
 
     def __post_init__(self) -> None:

@@ -110,17 +110,17 @@ def build_plots(config: UnoConfig, samples: list[dict[str, Any]], artifacts_dir:
                 values = [g["won"] for g in games if g["setting"] == setting and g["opponent"] == opponent]
                 if values:
                     cells[(setting, opponent)] = win_rate(values)
-        chance = {s: 1 / SETTING_PLAYERS[s] for s in config.settings}
+        chance_by_setting = {s: 1 / SETTING_PLAYERS[s] for s in config.settings}
         name = f"{task}_win_rate.png"
-        plot_win_rates(artifacts_dir / name, cells, chance, f"{task}: win rate per setting and opponent")
+        plot_win_rates(artifacts_dir / name, cells, chance_by_setting, f"{task}: win rate per setting and opponent")
         plots.append(Plot("win_rate", name, f"Win rate with Wilson 95% CIs per setting and opponent (none below {MIN_INTERVAL_N} games); dashed = 1/players"))
     if scored:
         largest = max(len(d["values"]) for d in scored)
         ks = list(range(1, largest + 1))
         ranks = [DecisionRank(d["rank"], _better(d), len(d["values"])) for d in scored]
         odhr = [odhr_at_k(ranks, k).value for k in ks]
-        chance = [chance_odhr_at_k([d["values"] for d in scored], k) for k in ks]
+        chance_curve = [chance_odhr_at_k([d["values"] for d in scored], k) for k in ks]
         name = f"{task}_odhr_curve.png"
-        plot_odhr_curve(artifacts_dir / name, ks, odhr, chance, f"{task}: ODHR@K over K (reconstructed metric)")
+        plot_odhr_curve(artifacts_dir / name, ks, odhr, chance_curve, f"{task}: ODHR@K over K (reconstructed metric)")
         plots.append(Plot("odhr_curve", name, "ODHR@K over K for the scored decisions, with a uniform random choice"))
     return plots
