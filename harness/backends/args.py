@@ -28,9 +28,6 @@ from bench.harness.errors import ConfigError
 
 ArgsT = TypeVar("ArgsT")
 
-DTYPE_CHOICES = ("float32", "bfloat16", "float16", "auto")
-
-
 def parse_backend_args(args_class: type[ArgsT], backend: str, model_args: dict[str, Any] | None) -> ArgsT:
     """`model_args` (a `--model-args` dict) -> a validated `args_class` record; ConfigError otherwise."""
     values = dict(model_args or {})
