@@ -12,20 +12,29 @@ from bench.metrics.uno_win_rate import win_rate
 
 pytestmark = pytest.mark.slow
 
-SHORT = "hand_size=3,max_turns=24,history_window=3,max_retries=1,rollouts=20,scored_decisions=all"
+MAX_TURNS = 24
+SHORT = f"hand_size=3,max_turns={MAX_TURNS},history_window=3,max_retries=1,rollouts=20,scored_decisions=all,max_tokens=8"
 
 
-def _run(tmp: Path, task: str, limit: int, extra: str = "") -> Path:
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One `bench eval` of both tasks (one interpreter start and model load; their games share
+    model batches): uno plays 3 games over its two settings and two opponents, uno_tutri one 1v1
+    game against the random policy. max_tokens=8 cuts every answer short, so each decision also
+    exercises the correction turn and the recorded random fallback."""
     from conftest import run_bench
 
-    args = ",".join(f"{task}.{kv}" for kv in SHORT.split(","))
+    tmp = tmp_path_factory.mktemp("uno")
+    args = [f"{task}.{kv}" for task in ("uno", "uno_tutri") for kv in SHORT.split(",")]
+    args += ["uno.settings=1v1|3p", "uno_tutri.settings=1v1", "uno_tutri.opponents=random", "uno_tutri.games_per_setting=1"]
     result = run_bench(
-        "eval", "--model", "smollm2", "--tasks", task, "--limit", str(limit), "--output-path", str(tmp / "out"),
-        "--cache-path", str(tmp / "cache.sqlite"), "--no-progress", "--log-samples",
-        "--task-args", f"{args},{task}.settings=1v1|3p{extra}",
+        "eval", "--model", "smollm2", "--tasks", "uno,uno_tutri", "--limit", "3", "--output-path", str(tmp / "out"),
+        "--cache-path", str(tmp / "cache.sqlite"), "--no-progress", "--log-samples", "--task-args", ",".join(args),
+        env={"OMP_NUM_THREADS": "1"},  # one thread: two cores shared with other processes thrash at two
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    return sorted((tmp / "out").rglob("result.json"))[-1]
+    [path] = (tmp / "out").rglob("result.json")
+    return path
 
 
 def _check_records(path: Path, task: str, games: int) -> tuple[dict, list[dict]]:
@@ -42,7 +51,7 @@ def _check_records(path: Path, task: str, games: int) -> tuple[dict, list[dict]]
         assert game["decisions"] == len(own) and all(d["id"].startswith(game["id"] + "/d-") for d in own)
         assert game["invalid_answers"] == sum(d["invalid_answers"] for d in own)
         assert game["won"] in (0.0, 1.0) or 0 < game["won"] < 1 and game["end_reason"] in ("deck_depleted", "turn_cap")
-        assert game["turns"] <= 24
+        assert game["turns"] <= MAX_TURNS
     metrics = {m["name"]: m for m in entry["metrics"]}
     assert metrics["win_rate"]["value"] == pytest.approx(win_rate([g["won"] for g in game_records]).value)
     assert metrics["win_rate"]["sample_field"] == "won"
@@ -64,19 +73,18 @@ def _check_records(path: Path, task: str, games: int) -> tuple[dict, list[dict]]
     return metrics, samples
 
 
-def test_uno_plays_complete_games_and_reports_metrics_matching_its_records(tmp_path: Path):
-    path = _run(tmp_path, "uno", limit=3, extra=",uno.max_tokens=24")
-    metrics, samples = _check_records(path, "uno", games=3)
+def test_uno_plays_complete_games_and_reports_metrics_matching_its_records(run: Path):
+    metrics, samples = _check_records(run, "uno", games=3)
     settings = {s["setting"] for s in samples if s["record"] == "game"}
     opponents = {s["opponent"] for s in samples if s["record"] == "game"}
     assert settings == {"1v1", "3p"} and opponents == {"random", "dqn"}  # --limit interleaves the cells
+    assert all(s["decisions"] > 0 for s in samples if s["record"] == "game")  # every game asked the model
     decisions = [s for s in samples if s["record"] == "decision"]
     assert all(d["model_calls"] == 1 + min(d["invalid_answers"], 1) for d in decisions)
 
 
-def test_uno_tutri_makes_three_staged_calls_per_decision(tmp_path: Path):
-    path = _run(tmp_path, "uno_tutri", limit=1, extra=",uno_tutri.max_tokens=24")
-    metrics, samples = _check_records(path, "uno_tutri", games=1)
+def test_uno_tutri_makes_three_staged_calls_per_decision(run: Path):
+    metrics, samples = _check_records(run, "uno_tutri", games=1)
     decisions = [s for s in samples if s["record"] == "decision"]
     for d in decisions:
         stages = [a["stage"] for a in d["attempts"]]
