@@ -21,6 +21,10 @@ import pytest
 # Tests never reach a model or dataset hub: everything they load is local or made by the test.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+# One torch/OpenMP thread here and in every bench subprocess (they inherit os.environ): on the two
+# shared CI cores, two threads per process spin against each other and any other load (measured
+# 5x slower per test under load ~4; set before anything imports torch).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CLI_WITH_TEST_TASKS = REPO_ROOT / "tests" / "harness" / "bench_with_test_tasks.py"
