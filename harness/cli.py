@@ -225,7 +225,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         for name in registry.task_names():
             try:
                 task = registry.load_task_class(name)
-                print(f"{name:22s} v{task.version:6s} {getattr(task, 'description', '')}")
+                print(f"{name:22s} v{task.version:6s} {task.description}")
             except BenchError as exc:
                 print(f"{name:22s} (failed to load: {exc})")
     elif args.what == "backends":

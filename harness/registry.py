@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness.errors import BenchError, UnknownNameError, UsageError
+from bench.harness.task import Task
 
 TASK_GROUP = "bench.tasks"
 BACKEND_GROUP = "bench.backends"
@@ -152,8 +153,19 @@ def _load(group: str, kind: str, name: str) -> Any:
         raise UsageError(f"{kind} {name!r} failed to load from {entry_points[name].value}: {type(exc).__name__}: {exc}") from exc
 
 
-def load_task_class(name: str) -> Any:
-    return _load(TASK_GROUP, "task", name)
+def load_task_class(name: str) -> type[Task]:
+    """The task class registered as `name`: a `Task` subclass with its whole header, else one UsageError."""
+    task_class = _load(TASK_GROUP, "task", name)
+    if not (isinstance(task_class, type) and issubclass(task_class, Task)):
+        raise UsageError(f"task {name!r} ({_target(name)}) is not a subclass of bench.harness.task.Task")
+    missing = task_class.missing_header()
+    if missing:
+        raise UsageError(f"task {name!r} ({_target(name)}) lacks {', '.join(missing)} (see bench.harness.task.Task)")
+    return task_class
+
+
+def _target(name: str) -> str:
+    return str(_entry_points(TASK_GROUP)[name].value)
 
 
 def load_backend_class(name: str) -> Any:
@@ -162,7 +174,7 @@ def load_backend_class(name: str) -> Any:
 
 def _tasks_in_all() -> list[str]:
     """Tasks that run with their default options (a task sets `in_all = False` if it needs options)."""
-    return [name for name in task_names() if getattr(load_task_class(name), "in_all", True)]
+    return [name for name in task_names() if load_task_class(name).in_all]
 
 
 def expand_task_names(spec: str | list[str] | tuple[str, ...]) -> list[str]:

@@ -58,7 +58,7 @@ from bench.harness.schema import (
     RunConfigRecord,
     TaskResult,
 )
-from bench.harness.task import TaskContext, TaskOutput
+from bench.harness.task import Task, TaskContext, TaskOutput
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class PlannedTask:
     name: str
-    task: Any  # an instance of the registered task class
+    task: Task  # an instance of the registered task class
     config: Any
 
 
@@ -159,8 +159,7 @@ def check_capabilities(planned: list[PlannedTask], backend: Backend) -> None:
     for p in planned:
         # A task whose request kind depends on its options (a classifier scores, an implicit
         # reward asks log-likelihoods) names the kinds of this configuration.
-        kinds_for = getattr(p.task, "request_kinds_for", None)
-        needed = kinds_for(p.config, backend.capabilities) if kinds_for is not None else p.task.request_kinds
+        needed = p.task.request_kinds_for(p.config, backend.capabilities)
         missing = set(needed) - set(backend.capabilities)
         if missing:
             raise CapabilityError(
@@ -434,10 +433,10 @@ def _build_document(
         tasks[p.name] = TaskResult(
             name=p.name,
             version=str(p.task.version),
-            description=str(getattr(p.task, "description", "")),
+            description=p.task.description,
             config=json_safe(dataclasses.asdict(p.config)) if dataclasses.is_dataclass(p.config) else {},
-            comparability_keys=tuple(getattr(p.task, "comparability_keys", ())),
-            headline_metric=getattr(p.task, "headline_metric", None),
+            comparability_keys=tuple(p.task.comparability_keys),
+            headline_metric=p.task.headline_metric or None,
             status="ok" if run.error is None else "failed",
             error=run.error,
             metrics=tuple(output.metrics) if output is not None else (),

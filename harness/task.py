@@ -16,8 +16,9 @@ A task is a subclass of `Task` that sets its class header and implements `run`:
 
         async def run(self, ctx: TaskContext) -> TaskOutput: ...
 
-A subclass that forgets a required header attribute fails when its class is defined, so a
-broken plugin is reported by the registry with one line instead of failing mid-run.
+The registry refuses a plugin that is not a `Task` subclass or lacks a required header attribute
+with one line when it loads it, before any model loads (an intermediate base class without a
+`name`, shared by several tasks, is fine as long as it is not registered itself).
 
 The scheduler builds the config from `--task-args` (or a config file), checks the backend
 can serve `request_kinds_for(config, ...)`, and awaits `run` concurrently with every other task
@@ -96,7 +97,7 @@ class TaskContext:
 class Task:
     """Base of every task plugin: the class header the scheduler, registry and leaderboard read.
 
-    Required (checked when a subclass is defined): `name`, `version`, `config_class`,
+    Required (checked by the registry when it loads the task): `name`, `version`, `config_class`,
     `request_kinds`, `headline_metric`. The others have defaults. Subclasses of a concrete task
     (e.g. `uno_tutri` from `uno`) inherit its header and override what differs.
     """
@@ -112,11 +113,10 @@ class Task:
     in_all: ClassVar[bool] = True
     comparability_keys: ClassVar[tuple[str, ...]] = ()
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        missing = [attr for attr in cls.REQUIRED_HEADER if not hasattr(cls, attr)]
-        if missing:
-            raise TypeError(f"task class {cls.__qualname__} lacks {', '.join(missing)} (see bench.harness.task.Task)")
+    @classmethod
+    def missing_header(cls) -> list[str]:
+        """The required header attributes this class does not set (the registry refuses such a task)."""
+        return [attr for attr in cls.REQUIRED_HEADER if not hasattr(cls, attr)]
 
     def request_kinds_for(self, config: Any, capabilities: frozenset[RequestKind]) -> frozenset[RequestKind]:
         """The request kinds this configuration will ask for (default: all of `request_kinds`)."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 from dataclasses import dataclass
-from typing import ClassVar
 
 import pytest
 from bench.harness import registry
 from bench.harness.errors import UnknownNameError, UsageError
+from bench.harness.requests import RequestKind
+from bench.harness.task import Task
 
 
 @dataclass(frozen=True)
@@ -17,11 +18,21 @@ class _NoOptions:
     pass
 
 
-class _NeedsOptions:
-    name: ClassVar[str] = "needs_options"
-    version: ClassVar[str] = "1"
-    config_class: ClassVar[type] = _NoOptions
-    in_all: ClassVar[bool] = False
+class _NeedsOptions(Task):
+    name = "needs_options"
+    version = "1"
+    config_class = _NoOptions
+    request_kinds = frozenset({RequestKind.CHAT})
+    headline_metric = "accuracy"
+    in_all = False
+
+
+class _NotATask:
+    name = "not_a_task"
+
+
+class _HeaderlessTask(Task):
+    name = "headless"
 
 
 @pytest.fixture
@@ -74,3 +85,15 @@ def test_command_summary_is_none_when_the_module_cannot_be_located(isolated_regi
     monkeypatch.setattr(isolated_registry, "command_entry_points", lambda: {"ghost": _EntryPoint()})
     assert isolated_registry.command_summary("ghost") is None
     assert isolated_registry.command_summary("missing") is None
+
+
+def test_a_plugin_that_is_not_a_task_subclass_is_refused_with_one_line(isolated_registry):
+    isolated_registry.register_task("not_a_task", _NotATask)
+    with pytest.raises(UsageError, match=r"task 'not_a_task' \(.*_NotATask\) is not a subclass of bench.harness.task.Task"):
+        isolated_registry.load_task_class("not_a_task")
+
+
+def test_a_task_without_its_whole_header_is_refused_naming_what_is_missing(isolated_registry):
+    isolated_registry.register_task("headless", _HeaderlessTask)
+    with pytest.raises(UsageError, match="lacks version, config_class, request_kinds, headline_metric"):
+        isolated_registry.load_task_class("headless")

@@ -10,7 +10,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 from bench.harness import registry
@@ -20,7 +20,7 @@ from bench.harness.errors import EXIT_TASK, CapabilityError, DataError
 from bench.harness.progress import Progress
 from bench.harness.requests import CompletionRequest, GenerationParams, RequestKind
 from bench.harness.scheduler import evaluate, task_seed
-from bench.harness.task import MetricValue, TaskContext, TaskOutput
+from bench.harness.task import MetricValue, Task, TaskContext, TaskOutput
 
 
 @dataclass(frozen=True)
@@ -30,15 +30,14 @@ class CountConfig:
     duplicate_ids: bool = False
 
 
-class _CompletionTask:
-    """Asks `n` completions, returns one sample per answer; can be told to fail."""
+class _CompletionTask(Task):
+    """Asks `n` completions, returns one sample per answer; can be told to fail (a base: no name)."""
 
-    name: ClassVar[str]
-    version: ClassVar[str] = "1"
-    config_class: ClassVar[type] = CountConfig
-    request_kinds: ClassVar[frozenset[RequestKind]] = frozenset({RequestKind.COMPLETION})
-    headline_metric: ClassVar[str] = "words"
-    description: ClassVar[str] = "scheduler test task"
+    version = "1"
+    config_class = CountConfig
+    request_kinds = frozenset({RequestKind.COMPLETION})
+    headline_metric = "words"
+    description = "scheduler test task"
 
     async def run(self, ctx: TaskContext) -> TaskOutput:
         config: CountConfig = ctx.config
