@@ -1,7 +1,7 @@
 """Train the DQN player on the UNO Arena engine against random opponents (seeded).
 
     OMP_NUM_THREADS=1 python -m bench.arenas.uno.train_dqn --seed 0 --steps 300000 \
-        --out arenas/uno/dqn_uno.pt
+        --out arenas/uno/dqn_uno.safetensors
 
 Double DQN (van Hasselt et al. 2016) with a target network, uniform replay, Huber loss and
 masked maxima over legal actions, epsilon-greedy exploration annealed linearly; the learning
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 from bench.arenas.uno.actions import NUM_ACTIONS
-from bench.arenas.uno.dqn import HIDDEN, DQNPlayer, build_q_network
+from bench.arenas.uno.dqn import HIDDEN, DQNPlayer, QNetwork, build_q_network, save_q_network
 from bench.arenas.uno.engine import UnoState
 from bench.arenas.uno.env import UnoEnv
 from bench.arenas.uno.observation import OBSERVATION_SIZE
@@ -119,10 +119,12 @@ def train(args: argparse.Namespace) -> dict[str, object]:
             log.info("step %d, games %d, epsilon %.3f, %.0f s", step, games, epsilon, time.perf_counter() - started)
 
     online.eval()
-    value, low, high = evaluate_against_random(DQNPlayer(online), args.eval_games, args.seed + 1)
+    value, low, high = evaluate_against_random(
+        DQNPlayer(QNetwork.from_state_dict(online.state_dict())), args.eval_games, args.seed + 1
+    )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"hidden": list(HIDDEN), "state_dict": online.state_dict()}, out)
+    save_q_network(online.state_dict(), HIDDEN, out)
     card = {
         "command": f"python -m bench.arenas.uno.train_dqn --seed {args.seed} --steps {args.steps}",
         "args": {k: v for k, v in vars(args).items() if k != "out"},
@@ -148,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eps-end", type=float, default=0.05)
     parser.add_argument("--eps-fraction", type=float, default=0.5)
     parser.add_argument("--eval-games", type=int, default=4_000)
-    parser.add_argument("--out", default=str(Path(__file__).with_name("dqn_uno.pt")))
+    parser.add_argument("--out", default=str(Path(__file__).with_name("dqn_uno.safetensors")))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     card = train(args)

@@ -72,7 +72,7 @@ class UnoTask(Task):
         samples = [record for records in results for record in records]
         metrics, extra = build_metrics(config, samples)
         plots = build_plots(config, samples, ctx.artifacts_dir, self.name)
-        extra["dqn_checkpoint"] = "arenas/uno/dqn_uno.pt" if "dqn" in config.opponents else None
+        extra["dqn_checkpoint"] = "arenas/uno/dqn_uno.safetensors" if "dqn" in config.opponents else None
         return TaskOutput(metrics=metrics, samples=samples, plots=plots, extra=extra)
 
     async def _game(

@@ -5,19 +5,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
-import torch
 from bench.arenas.uno.dqn import DQNPlayer, load_q_network
 from bench.arenas.uno.train_dqn import main
 
 
 @pytest.mark.slow
 def test_short_training_runs_are_identical_for_one_seed(tmp_path: Path):
-    paths = [tmp_path / "a.pt", tmp_path / "b.pt"]
+    paths = [tmp_path / "a.safetensors", tmp_path / "b.safetensors"]
     for path in paths:
         assert main(["--seed", "3", "--steps", "1500", "--batch", "32", "--eval-games", "20", "--out", str(path)]) == 0
-    first, second = (torch.load(p, weights_only=True)["state_dict"] for p in paths)
-    assert all(torch.equal(first[k], second[k]) for k in first)
+    first, second = (load_q_network(str(p)) for p in paths)
+    assert len(first.weights) == 3
+    assert all(np.array_equal(a, b) for a, b in zip(first.weights + first.biases, second.weights + second.biases))
     card = json.loads(paths[0].with_suffix(".json").read_text())
     assert card["args"]["seed"] == 3 and card["eval_1v1_vs_random"]["games"] == 20
     assert 0 <= card["eval_1v1_vs_random"]["win_rate"] <= 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 from bench.arenas.uno.actions import CHALLENGE, COLOUR_BASE, NO_CHALLENGE
 from bench.arenas.uno.cards import WILD, WILD_DRAW_FOUR
 from bench.arenas.uno.dqn import CHECKPOINT, DQNPlayer, checkpoint_card
@@ -81,3 +82,53 @@ def test_shipped_dqn_beats_random_with_ci_above_half():
     assert card_info["eval_1v1_vs_random"]["ci_low"] > 0.5
     estimate = win_rate_against_random(DQNPlayer(), 800, seed=12)
     assert estimate.ci_low > 0.5, estimate
+
+
+def test_numpy_q_network_matches_the_torch_module_it_was_trained_as():
+    import torch
+    from bench.arenas.uno.dqn import HIDDEN, build_q_network, load_q_network
+    from bench.arenas.uno.observation import encode_observation
+
+    network = load_q_network()
+    module = build_q_network(HIDDEN)
+    module.load_state_dict({
+        f"{i}.{part}": torch.from_numpy(arrays[j])
+        for j, i in enumerate((0, 2, 4))
+        for part, arrays in (("weight", network.weights), ("bias", network.biases))
+    })
+    rng = random.Random(5)
+    differing_choices = 0
+    for seed in range(60):
+        state = UnoState.new_game(UnoRules(num_players=2 + seed % 4), seed)
+        for _ in range(rng.randrange(0, 30)):
+            if state.is_over:
+                break
+            state.apply(rng.choice(state.legal_actions()))
+        if state.is_over:
+            continue
+        observation = encode_observation(state, state.current)
+        q_numpy = network(observation)
+        with torch.no_grad():
+            q_torch = module(torch.from_numpy(observation)).numpy()
+        np.testing.assert_allclose(q_numpy, q_torch, rtol=1e-5, atol=1e-5)
+        legal = state.legal_actions()
+        differing_choices += int(np.argmax(q_numpy[legal]) != np.argmax(q_torch[legal]))
+    assert differing_choices == 0
+
+
+def test_playing_against_the_dqn_never_imports_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import random, sys\n"
+        "from bench.arenas.uno.dqn import DQNPlayer\n"
+        "from bench.arenas.uno.engine import UnoState\n"
+        "from bench.arenas.uno.rules import UnoRules\n"
+        "state = UnoState.new_game(UnoRules(num_players=2), 1)\n"
+        "DQNPlayer().act(state, random.Random(0))\n"
+        "print('torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
