@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Literal, Union
 
@@ -159,6 +160,6 @@ def answer_from_json(kind: RequestKind, payload: str) -> Answer:
     return answer_type(**json.loads(payload))  # type: ignore[no-any-return]
 
 
-def as_messages(messages: list[Message] | tuple[Message, ...] | list[dict[str, str]]) -> tuple[Message, ...]:
+def as_messages(messages: Sequence[Message] | Sequence[dict[str, str]]) -> tuple[Message, ...]:
     """Accept Message records or OpenAI-style {"role", "content"} dicts."""
     return tuple(m if isinstance(m, Message) else Message(role=m["role"], content=m["content"]) for m in messages)  # type: ignore[arg-type]

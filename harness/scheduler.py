@@ -434,7 +434,7 @@ def _build_document(
             name=p.name,
             version=str(p.task.version),
             description=p.task.description,
-            config=json_safe(dataclasses.asdict(p.config)) if dataclasses.is_dataclass(p.config) else {},
+            config=json_safe(dataclasses.asdict(p.config)) if _is_dataclass_instance(p.config) else {},
             comparability_keys=tuple(p.task.comparability_keys),
             headline_metric=p.task.headline_metric or None,
             status="ok" if run.error is None else "failed",
@@ -481,3 +481,8 @@ def _build_document(
         tasks=tasks,
         provenance=provenance,
     )
+
+
+def _is_dataclass_instance(value: Any) -> bool:
+    """A task's config record (not a dataclass type): what `dataclasses.asdict` accepts."""
+    return dataclasses.is_dataclass(value) and not isinstance(value, type)

@@ -139,7 +139,7 @@ class HFBackend(Backend):
                 finish = "stop"
                 break
             kept.append(token)
-        text = self.tokenizer.decode(kept, skip_special_tokens=True)
+        text = str(self.tokenizer.decode(kept, skip_special_tokens=True))  # one sequence in, one string out
         cut = _first_stop(text, request.params.stop)
         if cut is not None:
             text, finish = text[:cut], "stop"
