@@ -156,11 +156,10 @@ def bounded_mean_interval(
     if clusters is None:
         units, data, method = int(x.size), (x,), "bootstrap"
     else:
-        index = {g: k for k, g in enumerate(dict.fromkeys(clusters))}
-        label = np.array([index[g] for g in clusters], dtype=int)
-        sums = np.bincount(label, weights=x, minlength=len(index))
-        sizes = np.bincount(label, minlength=len(index)).astype(float)
-        units, data, method = len(index), (sums, sizes), "cluster_bootstrap"
+        label, n_clusters = cluster_labels(clusters)
+        sums = np.bincount(label, weights=x, minlength=n_clusters)
+        sizes = np.bincount(label, minlength=n_clusters).astype(float)
+        units, data, method = n_clusters, (sums, sizes), "cluster_bootstrap"
     if not enough_for_interval(units):
         return None
     mean = float(x.mean())
@@ -213,8 +212,14 @@ def bounded_mean_estimate(
         stderr = float(x.std(ddof=1) / math.sqrt(x.size))
     else:
         stderr = cluster_robust_stderr(x.tolist(), clusters)
-    n_clusters = None if clusters is None else len(set(clusters))
+    n_clusters = None if clusters is None else cluster_labels(clusters)[1]
     return Estimate(float(x.mean()), int(x.size), stderr, interval, n_clusters)
+
+
+def cluster_labels(clusters: Sequence[Hashable]) -> tuple[np.ndarray, int]:
+    """Cluster labels -> (integer label 0..G-1 per value, in order of first appearance; G)."""
+    index = {g: k for k, g in enumerate(dict.fromkeys(clusters))}
+    return np.array([index[g] for g in clusters], dtype=int), len(index)
 
 
 def cluster_robust_stderr(values: Sequence[float], clusters: Sequence[Hashable]) -> float:
@@ -230,8 +235,7 @@ def cluster_robust_stderr(values: Sequence[float], clusters: Sequence[Hashable])
     x = np.asarray(values, dtype=float)
     if len(clusters) != x.size:
         raise ValueError(f"{len(clusters)} cluster labels for {x.size} values")
-    index = {g: k for k, g in enumerate(dict.fromkeys(clusters))}
-    groups = np.array([index[g] for g in clusters])
+    groups, _ = cluster_labels(clusters)
     fit = sm.OLS(x, np.ones((x.size, 1))).fit(cov_type="cluster", cov_kwds={"groups": groups})
     return float(fit.bse[0])
 

@@ -20,6 +20,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from bench.metrics.intervals import cluster_labels
 
 
 @dataclass(frozen=True)
@@ -65,17 +66,13 @@ def stereotype_regression(
         raise ValueError("the stereotype regression is not identified: f, s and the constant are linearly dependent")
     from statsmodels.regression.linear_model import OLS  # here: ~0.7 s of import most runs never need
 
-    groups = None if clusters is None else list(clusters)
     n_clusters: int | None = None
-    if groups is not None:
-        if len(groups) != n:
-            raise ValueError(f"{len(groups)} cluster labels for {n} prompts")
-        labels = {g: k for k, g in enumerate(dict.fromkeys(groups))}
-        if len(labels) >= 2:
-            n_clusters = len(labels)
+    if clusters is not None:
+        if len(clusters) != n:
+            raise ValueError(f"{len(clusters)} cluster labels for {n} prompts")
+        index, groups = cluster_labels(clusters)
+        n_clusters = groups if groups >= 2 else None
     if n_clusters is not None:
-        assert groups is not None
-        index = np.array([labels[g] for g in groups])
         fit = OLS(m, design).fit(cov_type="cluster", cov_kwds={"groups": index}, use_t=True)
     else:
         fit = OLS(m, design).fit(use_t=True)
