@@ -26,6 +26,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import IO
 
+from bench.harness.atomic_files import write_text_atomic
 from bench.harness.errors import BackendError
 
 log = logging.getLogger(__name__)
@@ -86,15 +87,8 @@ def embedded_model() -> EmbeddedModel:
     else:
         digest = _sha256(gguf)
         stamp.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write_text(stamp, digest)
+        write_text_atomic(stamp, digest)
     return EmbeddedModel(EMBEDDED_ALIAS, EMBEDDED_HUB_ID, gguf, digest)
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
 
 
 def embedded_model_dir() -> Path:

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.harness.atomic_files import write_text_atomic
 from bench.harness.embedded_model import EMBEDDED_ALIAS, EMBEDDED_HUB_ID, bench_cache_dir, embedded_model_dir
 from bench.harness.errors import BackendError
 
@@ -124,10 +124,7 @@ def _file_sha256(path: Path) -> str:
     with path.open("rb") as fh:
         while block := fh.read(1 << 22):
             digest.update(block)
-    memo.parent.mkdir(parents=True, exist_ok=True)
-    tmp = memo.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": digest.hexdigest()}))
-    os.replace(tmp, memo)
+    write_text_atomic(memo, json.dumps({"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": digest.hexdigest()}))
     return digest.hexdigest()
 
 
