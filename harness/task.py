@@ -115,12 +115,14 @@ class Task:
 
     @classmethod
     def missing_header(cls) -> list[str]:
-        """The required header attributes this class does not set (the registry refuses such a task)."""
-        return [attr for attr in cls.REQUIRED_HEADER if not hasattr(cls, attr)]
+        """The required header attributes (and `run`) this class does not define; the registry refuses such a task."""
+        missing = [attr for attr in cls.REQUIRED_HEADER if not hasattr(cls, attr)]
+        return missing + (["run"] if cls.run is Task.run else [])
 
     def request_kinds_for(self, config: Any, capabilities: frozenset[RequestKind]) -> frozenset[RequestKind]:
         """The request kinds this configuration will ask for (default: all of `request_kinds`)."""
         return self.request_kinds
 
     async def run(self, ctx: TaskContext) -> TaskOutput:
-        raise NotImplementedError
+        # Never reached through the scheduler: the registry refuses a task that does not override it.
+        raise NotImplementedError(f"task {self.name!r} does not implement run")
