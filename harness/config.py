@@ -35,6 +35,7 @@ from typing import Any
 from bench.harness.backends.base import _coerce, parse_model_args
 from bench.harness.embedded_model import EMBEDDED_ALIAS
 from bench.harness.errors import ConfigError
+from bench.harness.sharding import Shard
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class EvalConfig:
     gate_against: str | None = None
     gate_policy: str | None = None
     show_progress: bool = True
+    shard: str | None = None  # "i/n": evaluate part i (0-based) of n of every task's units
 
     def __post_init__(self) -> None:
         _check_task_args_shape(self.task_args, "configuration")
@@ -69,6 +71,16 @@ class EvalConfig:
             raise ConfigError(f"--batch-size must be a positive integer or 'auto', got {self.batch_size!r}")
         if not self.tasks:
             raise ConfigError("no tasks given: use --tasks a,b or a config file")
+        if self.shard is not None:
+            try:
+                Shard.parse(self.shard)
+            except ValueError as exc:
+                raise ConfigError(f"--shard: {exc}") from None
+
+    @property
+    def shard_part(self) -> Shard | None:
+        """The parsed `shard` ("i/n"), None for an unsharded run."""
+        return None if self.shard is None else Shard.parse(self.shard)
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)

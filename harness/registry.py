@@ -177,16 +177,37 @@ def _tasks_in_all() -> list[str]:
     return [name for name in task_names() if load_task_class(name).in_all]
 
 
+def task_groups() -> dict[str, list[str]]:
+    """Group name -> its tasks (sorted), from every task class's `groups` header (loads all task classes)."""
+    groups: dict[str, list[str]] = {}
+    for name in task_names():
+        for group in load_task_class(name).groups:
+            groups.setdefault(group, []).append(name)
+    return groups
+
+
 def expand_task_names(spec: str | list[str] | tuple[str, ...]) -> list[str]:
-    """'uno,codegenbias' or ['uno', ...] or 'all' -> validated, de-duplicated task names in order."""
+    """'uno,codegenbias', a group ('cairo') or ['uno', ...] or 'all' -> validated, de-duplicated task names in order.
+
+    A task name wins over a group of the same name; groups are looked up (loading every task
+    class) only for a name that is not a task.
+    """
     raw = spec.split(",") if isinstance(spec, str) else list(spec)
     names: list[str] = []
     for item in (s.strip() for s in raw):
         if not item:
             continue
-        for name in _tasks_in_all() if item == "all" else [item]:
-            if name not in _entry_points(TASK_GROUP):
-                raise UnknownNameError("task", name, task_names())
+        if item == "all":
+            expanded = _tasks_in_all()
+        elif item in _entry_points(TASK_GROUP):
+            expanded = [item]
+        else:
+            groups = task_groups()
+            if item not in groups:
+                choices = task_names() + [f"{g} (group)" for g in sorted(groups)]
+                raise UnknownNameError("task", item, choices)
+            expanded = groups[item]
+        for name in expanded:
             if name not in names:
                 names.append(name)
     if not names:

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Literal, Union
+from typing import Any, Literal, Union
 
 Role = Literal["system", "user", "assistant"]
 
@@ -39,12 +39,68 @@ class Message:
     content: str
 
 
+ConstraintKind = Literal["choice", "regex", "json"]
+CONSTRAINT_KINDS: frozenset[str] = frozenset({"choice", "regex", "json"})
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A structured-output constraint on generated text; the backend guarantees the answer satisfies it.
+
+    - choice: the text is exactly one of `choices`;
+    - regex: the text fully matches `pattern`;
+    - json: the text is a JSON document valid against `json_schema` (canonical JSON text, so the
+      record stays hashable and its cache key is stable).
+
+    Build one with `Constraint.choice([...])`, `Constraint.regex("...")` or
+    `Constraint.json_schema({...})`. A constraint is part of the request, hence of its cache key.
+    """
+
+    kind: ConstraintKind
+    choices: tuple[str, ...] = ()
+    pattern: str | None = None
+    json_schema: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "choices", tuple(self.choices))
+        if self.kind not in CONSTRAINT_KINDS:
+            raise ValueError(f"constraint kind must be one of {sorted(CONSTRAINT_KINDS)}, got {self.kind!r}")
+        given = {"choice": bool(self.choices), "regex": self.pattern is not None, "json": self.json_schema is not None}
+        if not given[self.kind] or sum(given.values()) != 1:
+            raise ValueError(f"a {self.kind!r} constraint needs exactly its own field set (choices / pattern / json_schema)")
+        if self.kind == "choice" and any(not c for c in self.choices):
+            raise ValueError("a choice constraint's options must be non-empty strings")
+
+    @classmethod
+    def choice(cls, options: Sequence[str]) -> Constraint:
+        """The answer is exactly one of `options` (order kept, duplicates dropped)."""
+        return cls("choice", choices=tuple(dict.fromkeys(options)))
+
+    @classmethod
+    def regex(cls, pattern: str) -> Constraint:
+        """The answer fully matches the regular expression `pattern`."""
+        return cls("regex", pattern=pattern)
+
+    @classmethod
+    def json_schema_of(cls, schema: Mapping[str, Any]) -> Constraint:
+        """The answer is JSON valid against `schema` (a JSON Schema object)."""
+        return cls("json", json_schema=json.dumps(schema, sort_keys=True, separators=(",", ":")))
+
+    def schema(self) -> dict[str, Any]:
+        """The JSON schema of a json constraint, parsed."""
+        if self.json_schema is None:
+            raise ValueError(f"a {self.kind!r} constraint has no JSON schema")
+        return json.loads(self.json_schema)  # type: ignore[no-any-return]
+
+
 @dataclass(frozen=True)
 class GenerationParams:
     """Decoding parameters. Greedy (temperature 0) by default, so results are reproducible.
 
     `stop` strings end generation and are not part of the returned text. `seed` only matters
-    when sampling (temperature > 0).
+    when sampling (temperature > 0); `top_k` (None = off) keeps the k most likely tokens when
+    sampling. `constraint` restricts the answer (choice / regex / JSON schema); backends declare
+    which kinds they serve (`Backend.constraint_kinds`) and the scheduler checks before loading.
     """
 
     max_tokens: int = 256
@@ -52,12 +108,16 @@ class GenerationParams:
     top_p: float = 1.0
     stop: tuple[str, ...] = ()
     seed: int | None = None
+    top_k: int | None = None
+    constraint: Constraint | None = None
 
     def __post_init__(self) -> None:
         if self.max_tokens < 1:
             raise ValueError(f"max_tokens must be >= 1, got {self.max_tokens}")
         if self.temperature < 0:
             raise ValueError(f"temperature must be >= 0, got {self.temperature}")
+        if self.top_k is not None and self.top_k < 1:
+            raise ValueError(f"top_k must be >= 1 or None, got {self.top_k}")
         # Accept lists from callers but store a tuple so the record stays hashable.
         object.__setattr__(self, "stop", tuple(self.stop))
 
@@ -146,9 +206,20 @@ _ANSWER_TYPES: dict[RequestKind, type] = {
 }
 
 
+# Generation fields added after the cache format was fixed: left out of the key while unset, so
+# requests made before they existed keep their cached answers.
+_OPTIONAL_PARAM_FIELDS = ("top_k", "constraint")
+
+
 def request_key_payload(request: Request) -> str:
     """Canonical JSON of a request: equal requests give equal strings (the cache key's body)."""
-    return json.dumps(asdict(request), sort_keys=True, ensure_ascii=False, default=str)
+    payload = asdict(request)
+    params = payload.get("params")
+    if isinstance(params, dict):
+        for name in _OPTIONAL_PARAM_FIELDS:
+            if params.get(name) is None:
+                params.pop(name, None)
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
 
 
 def answer_to_json(answer: Answer) -> str:

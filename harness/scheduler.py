@@ -49,6 +49,7 @@ from bench.harness.results import (
     write_json_atomic,
     write_jsonl_atomic,
 )
+from bench.harness.samples import canonical_samples, summarize_samples
 from bench.harness.schema import (
     SCHEMA_VERSION,
     ModelRecord,
@@ -58,7 +59,7 @@ from bench.harness.schema import (
     RunConfigRecord,
     TaskResult,
 )
-from bench.harness.task import Task, TaskContext, TaskOutput
+from bench.harness.task import Summary, Task, TaskContext, TaskOutput
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,8 @@ class PlannedTask:
 @dataclass
 class TaskRun:
     planned: PlannedTask
-    output: TaskOutput | None = None
+    samples: list[dict[str, Any]] | None = None  # canonical records (see harness/samples.py)
+    summary: Summary | None = None
     error: str | None = None
     exit_code: int = 0  # the failure's exit code: a BenchError's own (bad data: 2), else 4
     wall_time_s: float = 0.0
@@ -167,6 +169,14 @@ def check_capabilities(planned: list[PlannedTask], backend: Backend) -> None:
                 f"{backend.name!r} cannot serve for model {backend.info.name!r} (it serves: "
                 f"{', '.join(sorted(k.value for k in backend.capabilities))})"
             )
+        constraints = p.task.constraint_kinds_for(p.config)
+        unserved = set(constraints) - set(backend.constraint_kinds)
+        if unserved:
+            served = ", ".join(sorted(backend.constraint_kinds)) or "none"
+            raise CapabilityError(
+                f"task {p.name!r} needs {', '.join(sorted(unserved))} constrained generation, which backend "
+                f"{backend.name!r} cannot serve for model {backend.info.name!r} (it serves: {served})"
+            )
 
 
 def task_seed(run_seed: int, task_name: str) -> int:
@@ -204,10 +214,16 @@ async def _run_task(planned: PlannedTask, ctx: TaskContext) -> TaskRun:
     run = TaskRun(planned)
     try:
         output = await planned.task.run(ctx)
-        if not isinstance(output, TaskOutput):
-            raise TypeError(f"task {planned.name!r} returned {type(output).__name__}, not TaskOutput")
-        _check_sample_ids(planned.name, output)
-        run.output = output
+        if isinstance(output, TaskOutput):  # the former contract: metrics computed inside run
+            run.samples = canonical_samples(output.samples, planned.name)
+            run.summary = Summary(list(output.metrics), list(output.plots), dict(output.extra))
+        elif isinstance(output, list):
+            samples = canonical_samples(output, planned.name)
+            # Pure arithmetic on the records; run here so a failure is this task's failure only.
+            run.summary = summarize_samples(planned.task, samples, planned.config, ctx.seed, ctx.artifacts_dir)
+            run.samples = samples
+        else:
+            raise TypeError(f"task {planned.name!r} returned {type(output).__name__}, not a list of sample records")
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # one failing task must not lose the others' work
@@ -219,12 +235,6 @@ async def _run_task(planned: PlannedTask, ctx: TaskContext) -> TaskRun:
         run.exit_code = exc.exit_code if isinstance(exc, BenchError) else EXIT_TASK
     run.wall_time_s = time.perf_counter() - started
     return run
-
-
-def _check_sample_ids(name: str, output: TaskOutput) -> None:
-    ids = [s.get("id") for s in output.samples]
-    if any(i is None for i in ids) or len(set(ids)) != len(ids):
-        raise ValueError(f"task {name!r} produced sample records without unique 'id' fields")
 
 
 def evaluate(config: EvalConfig, command: str = "", progress: Progress | None = None) -> RunOutcome:
@@ -316,6 +326,8 @@ async def _run_all(
             rng=random.Random(seed),
             log=logging.getLogger(f"bench.tasks.{p.name}"),
             load_model=pool.open,
+            shard=config.shard_part,
+            run_seed=config.seed,
         )
         ctx.artifacts_dir.mkdir(parents=True, exist_ok=True)
         contexts.append(ctx)
@@ -425,11 +437,11 @@ def _build_document(
     tasks: dict[str, TaskResult] = {}
     for run in runs:
         p = run.planned
-        output = run.output
+        output = run.summary
         samples_file = samples_sha256 = None
-        if output is not None:
+        if output is not None and run.samples is not None:
             samples_file = f"samples_{p.name}.jsonl"
-            samples_sha256 = write_jsonl_atomic(run_dir / samples_file, output.samples)
+            samples_sha256 = write_jsonl_atomic(run_dir / samples_file, run.samples)
         tasks[p.name] = TaskResult(
             name=p.name,
             version=str(p.task.version),
@@ -437,12 +449,13 @@ def _build_document(
             config=json_safe(dataclasses.asdict(p.config)) if _is_dataclass_instance(p.config) else {},
             comparability_keys=tuple(p.task.comparability_keys),
             headline_metric=p.task.headline_metric or None,
+            metrics_version=str(p.task.metrics_version),
             status="ok" if run.error is None else "failed",
             error=run.error,
             metrics=tuple(output.metrics) if output is not None else (),
             samples_file=samples_file,
             samples_sha256=samples_sha256,
-            n_samples=len(output.samples) if output is not None else 0,
+            n_samples=len(run.samples) if run.samples is not None else 0,
             plots=tuple(
                 PlotRecord(pl.name, f"plots/{p.name}/{pl.path}", pl.caption) for pl in (output.plots if output else ())
             ),

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from bench.harness.architecture import ArchitectureInfo
 from bench.harness.errors import BackendError, CapabilityError
 from bench.harness.requests import (
     Answer,
@@ -47,6 +48,8 @@ class ModelInfo:
     revision: str | None = None
     dtype: str | None = None
     device: str | None = None
+    # Family, parameter count, context length (harness/architecture.py); None where not known (APIs).
+    architecture: ArchitectureInfo | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class BackendDescription:
     info: ModelInfo
     capabilities: frozenset[RequestKind]
     max_batch_size: int
+    constraint_kinds: frozenset[str] | None = None  # None: the backend class's own `constraint_kinds`
 
 
 class Backend(ABC):
@@ -75,6 +79,10 @@ class Backend(ABC):
     capabilities: frozenset[RequestKind]
     info: ModelInfo
     max_batch_size: int = 16
+    # The structured-output constraints its generation honours ("choice", "regex", "json"; see
+    # bench.harness.requests.Constraint); a class default, or set per instance when it depends on
+    # the model arguments (e.g. what an OpenAI-compatible server accepts).
+    constraint_kinds: frozenset[str] = frozenset()
 
     @classmethod
     def parse_args(cls, model_args: dict[str, Any] | None) -> Any:

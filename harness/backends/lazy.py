@@ -44,6 +44,9 @@ class LazyBackend(Backend):
         self.backend_class = backend_class
         self.info = description.info
         self.capabilities = description.capabilities
+        self.constraint_kinds = (
+            description.constraint_kinds if description.constraint_kinds is not None else backend_class.constraint_kinds
+        )
         self.max_batch_size = description.max_batch_size
         self._description = description
         self._factory = factory

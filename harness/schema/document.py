@@ -140,6 +140,7 @@ class TaskResult:
     samples_sha256: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
     comparability_keys: tuple[str, ...] = ()
+    metrics_version: str | None = None  # the task's summarize version that computed `metrics`
 
     @property
     def ok(self) -> bool:
@@ -169,6 +170,7 @@ class TaskResult:
             "config": dict(self.config),
             "comparability_keys": list(self.comparability_keys),
             "headline_metric": self.headline_metric,
+            "metrics_version": self.metrics_version,
             "status": self.status,
             "error": self.error,
             "metrics": [m.to_json() for m in self.metrics],
@@ -198,12 +200,18 @@ class TaskResult:
             samples_sha256=data.get("samples_sha256"),
             extra=dict(data.get("extra") or {}),
             comparability_keys=tuple(data.get("comparability_keys") or ()),
+            metrics_version=data.get("metrics_version"),
         )
 
 
 @dataclass(frozen=True)
 class ModelRecord:
-    """The model under test: name, where its weights came from, their fingerprint, the backend."""
+    """The model under test: name, where its weights came from, their fingerprint, the backend.
+
+    `architecture` is {family: attention|recurrent|hybrid|unknown, model_type, architectures,
+    parameter_count, context_length} (bench.harness.architecture), None where the backend cannot
+    tell (a hosted API, or a document written before it was recorded).
+    """
 
     name: str
     source: str
@@ -213,10 +221,22 @@ class ModelRecord:
     revision: str | None = None
     dtype: str | None = None
     device: str | None = None
+    architecture: Mapping[str, Any] | None = None
+
+    @property
+    def architecture_family(self) -> str:
+        """attention, recurrent, hybrid, or unknown (also when nothing was recorded)."""
+        return str((self.architecture or {}).get("family") or "unknown")
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["backend_args"] = dict(self.backend_args)
+        if self.architecture is None:
+            data.pop("architecture")
+        else:
+            architecture = dict(self.architecture)
+            architecture["architectures"] = list(architecture.get("architectures") or [])
+            data["architecture"] = architecture
         return data
 
     @classmethod
@@ -225,6 +245,7 @@ class ModelRecord:
             name=str(data["name"]), source=str(data["source"]), fingerprint=str(data["fingerprint"]),
             backend=str(data["backend"]), backend_args=dict(data.get("backend_args") or {}),
             revision=data.get("revision"), dtype=data.get("dtype"), device=data.get("device"),
+            architecture=dict(data["architecture"]) if data.get("architecture") else None,
         )
 
 
