@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bench.harness.backends.base import Backend, ModelInfo
+from bench.harness.batch_equality import BatchComparison
 from bench.harness.cache import RequestCache, request_cache_key
 from bench.harness.errors import BackendError, CapabilityError
 from bench.harness.requests import (
@@ -96,6 +98,7 @@ class ModelClient:
         self._dispatcher: asyncio.Task[None] | None = None
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._stream_tasks: set[asyncio.Task[None]] = set()
+        self._backend_lock = threading.Lock()  # one backend call at a time (batches, batching checks)
 
     # ---- the API tasks use -------------------------------------------------------------------
     @property
@@ -139,6 +142,20 @@ class ModelClient:
         if tokenizer is None:
             raise CapabilityError(f"backend {self.backend.name!r} exposes no tokenizer for model {self.info.name!r}")
         return tokenizer
+
+    async def compare_batched_with_single(self, requests: Sequence[ChatRequest | CompletionRequest]) -> BatchComparison:
+        """Greedy texts of `requests` served as one batch and one at a time (bench.harness.batch_equality),
+        bypassing the cache; CapabilityError for continuous backends, which choose their own batches."""
+        from bench.harness.batch_equality import compare_batched_with_single
+
+        if self.backend.continuous:
+            raise CapabilityError(f"backend {self.backend.name!r} batches by itself: batching cannot be compared")
+
+        def locked() -> BatchComparison:
+            with self._backend_lock:
+                return compare_batched_with_single(self.backend, requests)
+
+        return await asyncio.to_thread(locked)
 
     async def gather(self, requests: Sequence[Request]) -> list[Answer]:
         return list(await asyncio.gather(*(self.submit(r) for r in requests)))
@@ -258,7 +275,7 @@ class ModelClient:
         requests = [p.request for p in batch]
         started = time.perf_counter()
         try:
-            answers = await asyncio.to_thread(self.backend.serve_batch, kind, requests)
+            answers = await asyncio.to_thread(self._serve_locked, kind, requests)
             if len(answers) != len(requests):
                 raise BackendError(
                     f"backend {self.backend.name!r} returned {len(answers)} answers for {len(requests)} requests"
@@ -268,6 +285,10 @@ class ModelClient:
             self._fail(batch, exc)
             if isinstance(exc, asyncio.CancelledError):
                 raise
+
+    def _serve_locked(self, kind: RequestKind, requests: list[Request]) -> list[Answer]:
+        with self._backend_lock:
+            return self.backend.serve_batch(kind, requests)
 
     async def _serve_one(self, pending: _Pending) -> None:
         started = time.perf_counter()

@@ -110,6 +110,20 @@ def local_config_architectures(source: ModelSource, revision: str | None = None)
     return list(architectures)
 
 
+def local_config_folder(source: ModelSource, revision: str | None = None) -> Path | None:
+    """The folder holding the model's config.json on disk (a local folder, or its HF-cache snapshot); None if absent."""
+    if source.is_local:
+        folder = Path(source.path)
+        return folder if (folder / "config.json").is_file() else None
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        found = try_to_load_from_cache(source.path, "config.json", revision=revision)
+    except Exception:  # noqa: BLE001 - any hub-library failure just means "not known here"
+        return None
+    return Path(found).parent if isinstance(found, str) else None
+
+
 def _file_sha256(path: Path) -> str:
     stat = path.stat()
     memo = bench_cache_dir() / "fingerprints" / (hashlib.sha256(str(path.resolve()).encode()).hexdigest() + ".json")

@@ -25,6 +25,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from bench.harness.architecture import ArchitectureInfo, architecture_from_folder, architecture_info
 from bench.harness.backends.args import HFArgs
 from bench.harness.backends.base import Backend, BackendDescription, ModelInfo
 from bench.harness.backends.prompting import (
@@ -37,6 +38,7 @@ from bench.harness.errors import BackendError
 from bench.harness.model_source import (
     ModelSource,
     local_config_architectures,
+    local_config_folder,
     resolve_model,
     weights_fingerprint,
 )
@@ -65,7 +67,10 @@ class HFBackend(Backend):
         architectures = _architectures_without_loading(source, args)
         if architectures is None:
             return None
-        return _description(model, source, args, model_args, batch_size or 16, _resolve_device(args.device), architectures)
+        architecture = _architecture_without_loading(source, args)
+        return _description(
+            model, source, args, model_args, batch_size or 16, _resolve_device(args.device), architectures, architecture
+        )
 
     def __init__(self, model: str, model_args: dict[str, Any] | None = None, batch_size: int = 16) -> None:
         from bench.harness.transformers_import import import_transformers_generation
@@ -109,7 +114,12 @@ class HFBackend(Backend):
         self.prefix_store = (
             PrefixKVStore(int(args.prefix_cache_gb * 2**30), self.min_shared_prefix) if args.prefix_cache_gb > 0 else None
         )
-        description = _description(model, self.source, args, raw_args, batch_size, str(self.device), architectures)
+        architecture = None if gguf_file else _architecture_without_loading(self.source, args)
+        if architecture is None:  # a GGUF file (or an unreadable folder): what transformers loaded
+            architecture = architecture_info(config.to_dict(), int(self.model.num_parameters()))
+        description = _description(
+            model, self.source, args, raw_args, batch_size, str(self.device), architectures, architecture
+        )
         self.info, self.capabilities, self.max_batch_size = (
             description.info, description.capabilities, description.max_batch_size
         )
@@ -300,6 +310,12 @@ def _architectures_without_loading(source: ModelSource, args: HFArgs) -> list[st
     return local_config_architectures(source, args.revision)
 
 
+def _architecture_without_loading(source: ModelSource, args: HFArgs) -> ArchitectureInfo | None:
+    """Family, parameters (safetensors headers) and context length from the files, for describe and load alike."""
+    folder = local_config_folder(source, args.revision)
+    return architecture_from_folder(folder) if folder is not None else None
+
+
 def _description(
     model: str,
     source: ModelSource,
@@ -308,6 +324,7 @@ def _description(
     batch_size: int,
     device: str,
     architectures: Sequence[str],
+    architecture: ArchitectureInfo | None = None,
 ) -> BackendDescription:
     """The one place that computes the hf backend's identity, for `describe` and a real load alike."""
     dtype_name = args.dtype or ("bfloat16" if device.startswith("cuda") else "float32")
@@ -324,6 +341,7 @@ def _description(
         revision=revision or args.revision,
         dtype=dtype_name,
         device=device,
+        architecture=architecture,
     )
     kinds = (
         frozenset({RequestKind.SCORE})

@@ -25,11 +25,12 @@ import os
 import uuid
 from typing import Any
 
+from bench.harness.architecture import architecture_from_folder, architecture_info
 from bench.harness.backends.args import VLLMArgs
 from bench.harness.backends.base import Backend, ModelInfo
 from bench.harness.backends.prompting import PromptFormatter
 from bench.harness.errors import BackendError
-from bench.harness.model_source import resolve_model, weights_fingerprint
+from bench.harness.model_source import local_config_folder, resolve_model, weights_fingerprint
 from bench.harness.requests import (
     Answer,
     GenerationAnswer,
@@ -77,6 +78,7 @@ class VLLMBackend(Backend):
         self.info = ModelInfo(
             name=model, source=self.source.hub_id or self.source.path, fingerprint=fingerprint, backend=self.name,
             backend_args=recorded, revision=revision, dtype=dtype, device=_vllm_device(),
+            architecture=_architecture(self.source, config),
         )
         self._dtype = dtype
         self._architectures = config.architectures or []
@@ -196,3 +198,9 @@ def _vllm_device() -> str:
         return str(current_platform.device_type)
     except Exception:  # noqa: BLE001 - only informational
         return "unknown"
+
+
+def _architecture(source: Any, config: Any) -> Any:
+    """Family, parameter count and context length (bench.harness.architecture) from the files, else the config."""
+    folder = local_config_folder(source)
+    return (architecture_from_folder(folder) if folder is not None else None) or architecture_info(config.to_dict())
