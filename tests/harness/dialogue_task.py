@@ -12,9 +12,11 @@ import asyncio
 import random
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from bench.harness.requests import GenerationParams, Message, RequestKind
-from bench.harness.task import MetricValue, Task, TaskContext, TaskOutput
+from bench.harness.task import Summary, SummaryContext, Task, TaskContext
+from bench.metrics.intervals import metric_value, proportion_estimate
 
 
 @dataclass(frozen=True)
@@ -32,20 +34,18 @@ class ArithmeticDialogueTask(Task):
     headline_metric = "accuracy"
     description = "multi-turn addition questions in one conversation per episode"
 
-    async def run(self, ctx: TaskContext) -> TaskOutput:
+    async def run(self, ctx: TaskContext) -> list[dict[str, Any]]:
         config: DialogueConfig = ctx.config
         episodes = config.episodes if ctx.limit is None else min(config.episodes, ctx.limit)
-        ctx.progress.start(self.name, episodes * config.turns)
-        rngs = [random.Random(ctx.seed * 1000 + e) for e in range(episodes)]
-        results = await asyncio.gather(*(self._episode(ctx, e, rngs[e]) for e in range(episodes)))
-        samples = [s for episode in results for s in episode]
-        correct = [s["correct"] for s in samples]
-        accuracy = sum(correct) / len(correct)
-        stderr = (accuracy * (1 - accuracy) / max(len(correct) - 1, 1)) ** 0.5
-        return TaskOutput(
-            metrics=[MetricValue("accuracy", accuracy, "higher", len(correct), stderr=stderr, sample_field="correct")],
-            samples=samples,
-        )
+        chosen = ctx.take_shard(list(range(episodes)), key=str)
+        ctx.progress.start(self.name, len(chosen) * config.turns)
+        results = await asyncio.gather(*(self._episode(ctx, e, random.Random(ctx.seed * 1000 + e)) for e in chosen))
+        return [s for episode in results for s in episode]
+
+    def summarize(self, samples: list[dict[str, Any]], config: DialogueConfig, ctx: SummaryContext) -> Summary:
+        correct = sum(int(s["correct"]) for s in samples)
+        # Turns of one episode are not independent, but this test task keeps the simple proportion.
+        return Summary([metric_value("accuracy", proportion_estimate(correct, len(samples)), "higher", sample_field="correct")])
 
     async def _episode(self, ctx: TaskContext, episode: int, rng: random.Random) -> list[dict]:
         config: DialogueConfig = ctx.config

@@ -20,7 +20,7 @@ from bench.harness.errors import EXIT_TASK, CapabilityError, DataError
 from bench.harness.progress import Progress
 from bench.harness.requests import CompletionRequest, GenerationParams, RequestKind
 from bench.harness.scheduler import evaluate, task_seed
-from bench.harness.task import MetricValue, Task, TaskContext, TaskOutput
+from bench.harness.task import MetricValue, Summary, SummaryContext, Task, TaskContext
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class _CompletionTask(Task):
     headline_metric = "words"
     description = "scheduler test task"
 
-    async def run(self, ctx: TaskContext) -> TaskOutput:
+    async def run(self, ctx: TaskContext) -> list[dict[str, Any]]:
         config: CountConfig = ctx.config
         n = config.n if ctx.limit is None else min(config.n, ctx.limit)
         ctx.progress.start(self.name, n)
@@ -54,8 +54,11 @@ class _CompletionTask(Task):
             raise ZeroDivisionError("the task's own bug")
         if config.fail_with == "data":
             raise DataError("the task's data file is broken")
-        words = sum(len(s["text"].split()) for s in samples) / n
-        return TaskOutput([MetricValue("words", words, "none", n)], samples)
+        return samples
+
+    def summarize(self, samples: list[dict[str, Any]], config: CountConfig, ctx: SummaryContext) -> Summary:
+        words = sum(len(s["text"].split()) for s in samples) / len(samples)
+        return Summary([MetricValue("words", words, "none", len(samples))])
 
 
 class AlphaTask(_CompletionTask):
