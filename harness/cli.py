@@ -25,7 +25,14 @@ from typing import Any
 from bench.harness import registry
 from bench.harness.backends.base import parse_model_args
 from bench.harness.config import EvalConfig, parse_task_args, read_config_file
-from bench.harness.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, BenchError, ConfigError
+from bench.harness.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_PIPE_CLOSED,
+    EXIT_USAGE,
+    BenchError,
+    ConfigError,
+)
 from bench.harness.provenance import bench_version
 
 BUILTIN_COMMANDS = ("eval", "list", "show")
@@ -81,6 +88,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     ev.add_argument(
         "--rebuild-cache", action="store_true", default=None,
         help="if the request cache file is corrupt, move it aside (<file>.broken-<time>) and keep its readable answers",
+    )
+    ev.add_argument(
+        "--shard", help="evaluate part i of n (0 <= i < n) of every task's samples, e.g. 0/3; `bench merge` joins the parts",
     )
     ev.add_argument("--config", help="TOML/YAML/JSON file with the same keys; flags override it")
     ev.add_argument("--gate-against", help="baseline result.json: gate this run against it (exit 1 on regression)")
@@ -139,6 +149,7 @@ def config_from_args(args: argparse.Namespace) -> EvalConfig:
         "cache_path": args.cache_path,
         "gate_against": args.gate_against,
         "gate_policy": args.gate_policy,
+        "shard": args.shard,
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     if args.tasks:
@@ -272,6 +283,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stderr.flush()
             os._exit(EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader of our output closed it (`bench list tasks | head`). Not a success that could
+        # hide a gate's regression (141 is non-zero) and no traceback: stdout goes to /dev/null so
+        # the interpreter's final flush cannot raise again. Files the command wrote are complete.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_PIPE_CLOSED
 
 
 def _backend_threads_alive() -> bool:

@@ -20,6 +20,7 @@ EXIT_USAGE = 2
 EXIT_BACKEND = 3
 EXIT_TASK = 4
 EXIT_INTERRUPTED = 130
+EXIT_PIPE_CLOSED = 141  # stdout's reader went away (`bench list tasks | head`): 128 + SIGPIPE, as shells report it
 
 
 class BenchError(Exception):

@@ -378,3 +378,16 @@ def test_run_log_never_records_credentials(bench_main, tmp_path: Path, monkeypat
     log_text = (result_file.parent / "bench.log").read_text()
     assert "api.example.com" in log_text and "RuntimeError" in log_text
     assert "hunter2" not in log_text and "hunter2" not in result_file.read_text()
+
+
+def test_a_closed_output_pipe_is_exit_141_without_a_traceback() -> None:
+    """`bench list tasks | head -1`: the reader leaves early; no BrokenPipeError traceback, and a
+    non-zero code (141 = 128 + SIGPIPE) so a piped `bench gate` can never turn into a pass."""
+    proc = subprocess.Popen(
+        [sys.executable, str(CLI_WITH_TEST_TASKS), "list", "tasks"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    code = proc.wait(timeout=120)
+    stderr = proc.stderr.read().decode()
+    assert code == 141 and "Traceback" not in stderr and "BrokenPipeError" not in stderr
