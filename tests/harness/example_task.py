@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.harness.requests import RequestKind
-from bench.harness.task import Task, TaskContext, TaskOutput
+from bench.harness.task import Summary, SummaryContext, Task, TaskContext
 from bench.metrics.intervals import metric_value, proportion_estimate
 
 # A real task ships its data in its folder with a SOURCE note (licence, sha256); six inline rows
@@ -42,16 +42,27 @@ class ExampleCapitalsTask(Task):
     request_kinds = frozenset({RequestKind.LOGLIKELIHOOD})
     headline_metric = "accuracy"
     description = "pick a country's capital among three by log-likelihood (example task)"
+    metrics_version = "1"  # bump when summarize's arithmetic changes (`bench rescore` stamps it)
 
-    async def run(self, ctx: TaskContext) -> TaskOutput:
+    async def run(self, ctx: TaskContext) -> list[dict[str, Any]]:
+        """Ask the model; return one sample record per question (everything the metric needs)."""
         config: CapitalsConfig = ctx.config
         rows = QUESTIONS if ctx.limit is None else QUESTIONS[: ctx.limit]
+        # `--shard i/n`: this run's part of the questions, after the limit, keyed by a stable id.
+        rows = ctx.take_shard(rows, key=lambda row: row[0])
         ctx.progress.start(self.name, len(rows))
         # One coroutine per question, all awaited together: the model client batches their requests.
-        samples = await asyncio.gather(*(self._question(ctx, config, i, row) for i, row in enumerate(rows)))
+        return list(await asyncio.gather(*(self._question(ctx, config, i, row) for i, row in enumerate(rows))))
+
+    def summarize(self, samples: list[dict[str, Any]], config: CapitalsConfig, ctx: SummaryContext) -> Summary:
+        """Accuracy = mean of `correct` over the records, with a Wilson interval (none for n < 5).
+
+        A pure function of the records as written to the samples file: `bench rescore` and
+        `bench merge` call it on the records alone.
+        """
         correct = sum(s["correct"] for s in samples)
         accuracy = metric_value("accuracy", proportion_estimate(correct, len(samples)), "higher", sample_field="correct")
-        return TaskOutput(metrics=[accuracy], samples=list(samples))
+        return Summary(metrics=[accuracy])
 
     async def _question(
         self, ctx: TaskContext, config: CapitalsConfig, index: int, row: tuple[str, tuple[str, ...], int]
