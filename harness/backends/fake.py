@@ -12,7 +12,12 @@ What it answers:
 - chat/completion: `text` (the same reply to everything), else the next of `replies` (in the
   order requests reach the backend, cycling), else 1..12 words drawn from a small vocabulary by
   the request's hash. Replies are cut at the first stop string (`finish_reason="stop"`) and to
-  `max_tokens` words, one word = one token (`finish_reason="length"`).
+  `max_tokens` words, one word = one token (`finish_reason="length"`). `top_k` and `temperature`
+  change nothing but the hash.
+- constrained chat/completion (`params.constraint`): that reply where it satisfies the constraint,
+  else a deterministic valid answer: the choice picked by the request's hash, a short match of the
+  regex, a short JSON document valid against the schema (harness/backends/grammar.py,
+  minimal_text.py). Constrained answers are never cut (a model that finishes its grammar in time).
 - loglikelihood: a log-probability of -(0.5 + u) per continuation word, u in [0, 1) from the hash;
   `is_greedy` when u < 0.25.
 - score: a value in [-4, 4) from the hash, plus `length_bias` x the characters of the last message
@@ -59,6 +64,7 @@ from bench.harness.requests import (
     Answer,
     ChatRequest,
     GenerationAnswer,
+    GenerationParams,
     GenerationRequest,
     LoglikelihoodAnswer,
     LoglikelihoodRequest,
@@ -111,6 +117,7 @@ class FakeBackend(Backend):
 
     name = "fake"
     args_class = FakeArgs
+    constraint_kinds = frozenset({"choice", "regex", "json"})
 
     def __new__(cls, model: str = "fake", model_args: dict[str, Any] | None = None, batch_size: int = 16) -> FakeBackend:
         # `continuous` is a class-level fact the client reads; pick the subclass that declares it.
@@ -216,7 +223,14 @@ class FakeBackend(Backend):
         else:
             n_words = 1 + digest[0] % 12
             raw = " ".join(VOCABULARY[b % len(VOCABULARY)] for b in digest[1 : 1 + n_words])
-        text, finish_reason = _apply_limits(raw, params.stop, params.max_tokens)
+        if params.constraint is not None:
+            from bench.harness.backends.grammar import fake_constrained_text
+            from bench.harness.backends.minimal_text import satisfies
+
+            text = raw if satisfies(params.constraint, raw) else fake_constrained_text(params.constraint, digest)
+            finish_reason = "stop"
+        else:
+            text, finish_reason = _apply_limits(raw, params.stop, params.max_tokens)
         return GenerationAnswer(
             text=text,
             prompt_tokens=len(_prompt_text(request).split()),
@@ -248,6 +262,10 @@ class FakeBackend(Backend):
         for request in requests:
             if request.kind not in self.capabilities:  # the client checks first; this guards direct calls
                 raise CapabilityError(f"fake backend declared {sorted(k.value for k in self.capabilities)}, not {request.kind.value}")
+            params = getattr(request, "params", None)
+            constraint = params.constraint if isinstance(params, GenerationParams) else None
+            if constraint is not None and constraint.kind not in self.constraint_kinds:  # the scheduler checks first
+                raise CapabilityError(f"fake backend serves {sorted(self.constraint_kinds)} constraints, not {constraint.kind}")
         with self._lock:
             first = self.requests_served + 1
             self.requests_served += len(requests)

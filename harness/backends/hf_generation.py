@@ -7,11 +7,17 @@ preamble), so recomputing them dominates. `PrefixKVStore` keeps the key/value ca
 sequences (prompt + generated tokens); a new prompt reuses the longest stored token prefix and
 prefills only the rest — the idea of vLLM's automatic prefix caching, in plain transformers.
 
-`generate_batch` then runs one greedy (or sampled) decode loop over all rows: per-row caches are
-left-padded into one batch, each row carries its own positions and stops on its own EOS, stop
-strings or max_tokens, and finished rows leave the batch. A row's tokens never depend on which
-other rows share the batch beyond float rounding of padded attention (greedy texts were
-identical in every comparison we ran; see tests/harness/test_hf_backend.py).
+`generate_batch` then runs one decode loop over all rows: per-row caches are left-padded into one
+batch, each row carries its own positions and stops on its own EOS, stop strings, max_tokens or
+(constrained rows) the end of its grammar, and finished rows leave the batch. The per-token work
+is batched across rows: one grammar-mask operation for all constrained rows (each row its own
+xgrammar matcher, harness/backends/grammar.py), one argmax for the greedy rows, one batched
+temperature / top-k / top-p transform for the sampled ones, EOS and length checks as tensor ops,
+one device-to-host copy per step, one batched decode for the rows with stop strings. A row's
+tokens never depend on which other rows share the batch beyond float rounding of padded
+attention (greedy texts were identical in every comparison we ran; see
+tests/harness/backends/test_hf_generation.py); a sampled row draws from its own generator,
+seeded by its request.
 """
 
 from __future__ import annotations
@@ -19,12 +25,15 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from bench.harness.backends.prompting import common_prefix_len
 from bench.harness.requests import GenerationParams
 from transformers import DynamicCache
+
+if TYPE_CHECKING:
+    from bench.harness.backends.grammar import ConstraintGrammars
 
 
 @dataclass
@@ -125,7 +134,6 @@ class _Row:
     prompt: list[int]
     params: GenerationParams
     generated: list[int]
-    finished: bool = False
 
 
 def generate_batch(
@@ -136,13 +144,27 @@ def generate_batch(
     eos_ids: set[int],
     store: PrefixKVStore | None,
     device: torch.device,
+    grammars: ConstraintGrammars | None = None,
 ) -> list[list[int]]:
     """Generate for every prompt; returns each row's new tokens, ending with the EOS token if it
-    stopped there (stop strings are detected but cut by the caller)."""
+    stopped there (stop strings are detected but cut by the caller).
+
+    Rows with a `params.constraint` are decoded under their grammar (`grammars` must be given):
+    only tokens the grammar allows are picked, and the row ends when the grammar has accepted an
+    EOS token (or at max_tokens, unfinished).
+    """
     rows = [_Row(p, g, []) for p, g in zip(prompts, params)]
+    constrained = [g.constraint for g in params]
+    row_constraints = None
+    if any(c is not None for c in constrained):
+        if grammars is None:
+            raise ValueError("constrained rows need the tokenizer's ConstraintGrammars")
+        from bench.harness.backends.grammar import RowConstraints
+
+        row_constraints = RowConstraints(grammars, constrained)
     with torch.inference_mode():
         cache, mask, logits = _prefill(model, rows, store, device)
-        _decode(model, tokenizer, rows, cache, mask, logits, eos_ids, store, device)
+        _decode(model, tokenizer, rows, cache, mask, logits, eos_ids, store, device, row_constraints)
     return [row.generated for row in rows]
 
 
@@ -195,16 +217,61 @@ def _empty_like(template: RowKV) -> RowKV:
     return RowKV([k[:, :, :0] for k in template.keys], [v[:, :, :0] for v in template.values])
 
 
-def _pick(logits: torch.Tensor, params: GenerationParams, generator: torch.Generator | None) -> int:
-    if params.greedy:
-        return int(torch.argmax(logits))
-    probs = torch.softmax(logits / params.temperature, dim=-1)
-    if params.top_p < 1.0:
-        sorted_probs, order = torch.sort(probs, descending=True)
-        keep = torch.cumsum(sorted_probs, dim=-1) - sorted_probs < params.top_p
-        probs = torch.zeros_like(probs).scatter(0, order[keep], sorted_probs[keep])
-        probs = probs / probs.sum()
-    return int(torch.multinomial(probs, 1, generator=generator))
+class _Sampler:
+    """Next tokens for a batch of rows from their logits: argmax for greedy rows; for sampled rows
+    temperature, top-k and top-p as batched tensor ops, then one uniform draw per row from the
+    row's own generator (inverse CDF), so a sampled row's tokens depend on its seed, not its
+    batch-mates."""
+
+    def __init__(self, rows: list[_Row], device: torch.device) -> None:
+        self.sampled = [i for i, row in enumerate(rows) if not row.params.greedy]
+        self.generators: dict[int, torch.Generator] = {}
+        for i in self.sampled:
+            seed = rows[i].params.seed
+            self.generators[i] = torch.Generator().manual_seed(seed if seed is not None else 0)
+        params = [row.params for row in rows]
+        self.temperature = torch.tensor([p.temperature or 1.0 for p in params], device=device)
+        self.top_p = torch.tensor([p.top_p for p in params], device=device)
+        self.top_k = torch.tensor([p.top_k or 0 for p in params], device=device)
+        self.device = device
+
+    def pick(self, logits: torch.Tensor, active: list[int], index: torch.Tensor) -> torch.Tensor:
+        """Tokens (len(active),) for `logits` (len(active), vocab); `index` is `active` as a tensor."""
+        tokens = logits.argmax(dim=-1)
+        if not self.sampled:
+            return tokens
+        positions = [p for p, i in enumerate(active) if i in self.generators]
+        if not positions:
+            return tokens
+        rows = index[positions] if len(positions) < len(active) else index
+        chosen = logits[positions] if len(positions) < len(active) else logits
+        probs = self._probabilities(chosen, rows)
+        draws = torch.tensor(
+            [float(torch.rand(1, generator=self.generators[active[p]])) for p in positions], device=self.device
+        )
+        cumulative = probs.cumsum(dim=-1)
+        picked = torch.searchsorted(cumulative, (draws * cumulative[:, -1])[:, None], right=True).squeeze(1)
+        picked = picked.clamp(max=logits.shape[-1] - 1)
+        impossible = probs.gather(1, picked[:, None]).squeeze(1) <= 0  # float rounding at the very top
+        tokens[positions] = torch.where(impossible, probs.argmax(dim=-1), picked)
+        return tokens
+
+    def _probabilities(self, logits: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+        """softmax(logits / T) restricted to each row's top-k tokens and its top-p nucleus
+        (the smallest set of most likely tokens whose probability reaches top_p), renormalised."""
+        scaled = logits / self.temperature[rows, None]
+        top_k = self.top_k[rows]
+        if bool((top_k > 0).any()):
+            k = torch.where(top_k > 0, top_k, scaled.shape[-1]).clamp(max=scaled.shape[-1])
+            kth = scaled.sort(dim=-1, descending=True).values.gather(1, (k - 1)[:, None])
+            scaled = scaled.masked_fill(scaled < kth, float("-inf"))
+        probs = torch.softmax(scaled, dim=-1)
+        top_p = self.top_p[rows]
+        if bool((top_p < 1.0).any()):
+            sorted_probs, order = probs.sort(dim=-1, descending=True)
+            drop = sorted_probs.cumsum(dim=-1) - sorted_probs >= top_p[:, None]
+            probs = probs.scatter(1, order, sorted_probs.masked_fill(drop, 0.0))
+        return probs
 
 
 def _decode(
@@ -217,52 +284,60 @@ def _decode(
     eos_ids: set[int],
     store: PrefixKVStore | None,
     device: torch.device,
+    constraints: Any = None,
 ) -> None:
-    generators = {}
-    for i, row in enumerate(rows):
-        if not row.params.greedy:
-            generator = torch.Generator()
-            generator.manual_seed(row.params.seed if row.params.seed is not None else 0)
-            generators[i] = generator
+    """The decode loop (see the module docstring); `constraints` is a RowConstraints or None."""
+    sampler = _Sampler(rows, device)
+    eos = torch.tensor(sorted(eos_ids), device=device)
     active = list(range(len(rows)))  # rows still in the batch, in batch order
+    index = torch.arange(len(rows), device=device)
+    limits = torch.tensor([row.params.max_tokens for row in rows], device=device)
+    positions = torch.tensor([[len(row.prompt)] for row in rows], device=device)
+    with_stops = {i for i, row in enumerate(rows) if row.params.stop}
+    steps = 0
     while True:
-        next_tokens = []
-        for position, i in enumerate(active):
-            token = _pick(logits[position], rows[i].params, generators.get(i))
-            row = rows[i]
-            row.generated.append(token)
-            row.finished = (
-                token in eos_ids or len(row.generated) >= row.params.max_tokens or _hit_stop(tokenizer, row)
-            )
-            next_tokens.append(token)
-        keep = [p for p, i in enumerate(active) if not rows[i].finished]
+        if constraints:
+            constraints.mask_logits(logits, active)
+        tokens = sampler.pick(logits, active, index)
+        steps += 1
+        done = torch.isin(tokens, eos) | (limits[index] <= steps)
+        token_list, done_list = torch.stack((tokens, done.to(tokens.dtype))).tolist()  # one sync per step
+        for i, token in zip(active, token_list):
+            rows[i].generated.append(token)
+        finished = {i for i, d in zip(active, done_list) if d}
+        if with_stops:
+            finished |= _rows_at_stop(tokenizer, rows, [i for i in active if i in with_stops and i not in finished])
+        if constraints:
+            finished |= constraints.accept(active, token_list)
+        keep = [p for p, i in enumerate(active) if i not in finished]
         if store is not None:
             for p, i in enumerate(active):
-                if rows[i].finished and len(rows[i].generated) > 1:
+                if i in finished and len(rows[i].generated) > 1:
                     store.put(rows[i].prompt + rows[i].generated, _row_from_cache(cache, p, mask[p]))
         if not keep:
-            return
+            break
         if len(keep) < len(active):
-            index = torch.tensor(keep, device=device)
-            cache.batch_select_indices(index)
-            mask = mask[index]
-            next_tokens = [next_tokens[p] for p in keep]
+            select = torch.tensor(keep, device=device)
+            cache.batch_select_indices(select)
+            mask, tokens, positions, index = mask[select], tokens[select], positions[select], index[select]
             active = [active[p] for p in keep]
-        positions = torch.tensor([[len(rows[i].prompt) + len(rows[i].generated) - 1] for i in active], device=device)
         mask = torch.cat([mask, mask.new_ones(len(active), 1)], dim=1)
         out = model(
-            input_ids=torch.tensor([[t] for t in next_tokens], device=device),
+            input_ids=tokens[:, None],
             attention_mask=mask,
             position_ids=positions,
             past_key_values=cache,
             use_cache=True,
         )
+        positions = positions + 1
         cache = out.past_key_values
         logits = out.logits[:, -1].float()
 
 
-def _hit_stop(tokenizer: Any, row: _Row) -> bool:
-    if not row.params.stop:
-        return False
-    text = tokenizer.decode(row.generated[-32:], skip_special_tokens=True)
-    return any(s in text for s in row.params.stop)
+def _rows_at_stop(tokenizer: Any, rows: list[_Row], candidates: list[int]) -> set[int]:
+    """The rows among `candidates` whose recent text contains one of their stop strings (one batched
+    decode of each row's last 32 tokens)."""
+    if not candidates:
+        return set()
+    texts = tokenizer.batch_decode([rows[i].generated[-32:] for i in candidates], skip_special_tokens=True)
+    return {i for i, text in zip(candidates, texts) if any(s in text for s in rows[i].params.stop)}
