@@ -7,7 +7,8 @@ of one run are disjoint, cover every unit, and `bench merge` can rebuild the uns
 
 Within each stratum units are ordered by a seeded hash of their key and dealt round-robin, so
 every shard gets a near-equal share of every stratum (shard sizes differ by at most one per
-stratum).
+stratum); each stratum's deal starts at the shard after the previous stratum's last unit, so
+shard sizes also differ by at most one overall.
 """
 
 from __future__ import annotations
@@ -72,7 +73,12 @@ def take_shard(
     for position, item in enumerate(items):
         strata.setdefault(stratum(item) if stratum else "", []).append(position)
     chosen: set[int] = set()
-    for positions in strata.values():
+    # Each stratum's deal continues where the previous one stopped (strata in name order), so
+    # strata smaller than `count` (one game per UNO cell) do not all land in shard 0.
+    dealt = 0
+    for name in sorted(strata):
+        positions = strata[name]
         ordered = sorted(positions, key=lambda p: _rank(seed, keys[p]))
-        chosen.update(ordered[shard.index :: shard.count])
+        chosen.update(ordered[(shard.index - dealt) % shard.count :: shard.count])
+        dealt += len(positions)
     return [item for position, item in enumerate(items) if position in chosen]
