@@ -10,16 +10,31 @@ TuTri (official code: prompt_TR.py) asks three turns in the same chat for every 
 reflection on game-history statistics, a reflection on strategy tips; the last usable action
 wins (a reflection turn whose answers stay unusable keeps the action in force).
 The model is anything with `async chat(messages, params) -> GenerationAnswer` (ModelClient).
+
+`answer_mode` (answer_modes.py) says how each answer is got: `free` generation (the paper's
+protocol above), `constrained` generation (a JSON schema admits only well-formed answers naming a
+legal action; parsing and correction turns stay as a safety net) or `choose` (the legal answers are
+ranked by log-likelihood through the `chooser` the task passes in, bench.harness.choosing; no
+generation, no parse error, no fallback). The mode is recorded in every decision.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from bench.arenas.uno.actions import COLOUR_ACTIONS, Phase
+from bench.arenas.uno.answer_modes import (
+    ANSWER_MODES,
+    FRAME_TOKENS,
+    AnswerMode,
+    answer_constraint,
+    candidate_answers,
+)
 from bench.arenas.uno.answer_parsing import parse_answer
 from bench.arenas.uno.cards import COLOURS, card_name
 from bench.arenas.uno.engine import UnoState
@@ -37,6 +52,22 @@ class ChatModel(Protocol):
     async def chat(self, messages: list[Message], params: GenerationParams | None = None) -> GenerationAnswer: ...
 
 
+class ChosenAnswer(Protocol):
+    """What a chooser returns (bench.harness.choosing.Choice has these fields)."""
+
+    @property
+    def index(self) -> int: ...
+
+    @property
+    def logprobs(self) -> tuple[float, ...]: ...
+
+
+class Chooser(Protocol):
+    """Picks the candidate reply the model finds most likely after `messages` (the `choose` mode)."""
+
+    async def __call__(self, messages: Sequence[Message], candidates: Sequence[str]) -> ChosenAnswer: ...
+
+
 @dataclass(frozen=True)
 class Attempt:
     """One model call: the stage ("initial", "history", "strategy"), its answer and parse error."""
@@ -47,6 +78,7 @@ class Attempt:
     error_kind: str | None
     prompt_tokens: int
     completion_tokens: int
+    logprobs: tuple[float, ...] = ()  # choose mode: log-likelihood of each candidate answer
 
 
 @dataclass(frozen=True)
@@ -59,7 +91,8 @@ class LLMDecision:
     fallback: bool  # the initial answer stayed unusable after all retries: random candidate
     attempts: tuple[Attempt, ...]
     stage_actions: tuple[int, ...] = ()  # TuTri: the action in force after each of the 3 stages
-    conversation: tuple[Message, ...] = field(default=(), repr=False)
+    conversation: tuple[Message, ...] = field(default=(), repr=False)  # empty unless the player keeps them
+    answer_mode: AnswerMode = "free"
 
     @property
     def model_calls(self) -> int:
@@ -87,7 +120,13 @@ def ordered_candidates(state: UnoState, legal: list[int]) -> list[int]:
 
 
 class LLMPlayer:
-    """The vanilla LLM player."""
+    """The vanilla LLM player.
+
+    answer_mode: "free", "constrained" or "choose" (module docstring); `chooser` is required for
+    "choose". thoughts_max_chars: the longest free text a constrained answer may hold (it must fit
+    max_tokens). keep_conversations: keep each decision's chat in its record (for --log-samples;
+    off, a long run does not hold every prompt in memory).
+    """
 
     name = "llm"
 
@@ -98,11 +137,26 @@ class LLMPlayer:
         temperature: float = 0.0,
         max_retries: int = 2,
         history_window: int = 20,
+        answer_mode: AnswerMode = "free",
+        chooser: Chooser | None = None,
+        thoughts_max_chars: int = 160,
+        keep_conversations: bool = True,
     ) -> None:
+        if answer_mode not in ANSWER_MODES:
+            raise ValueError(f"answer_mode must be one of {', '.join(ANSWER_MODES)}, got {answer_mode!r}")
+        if answer_mode == "choose" and chooser is None:
+            raise ValueError("the choose answer mode needs a chooser (bench.harness.choosing.choose bound to a model)")
+        if answer_mode == "constrained" and max_tokens < thoughts_max_chars + FRAME_TOKENS:
+            raise ValueError(f"constrained answers of up to {thoughts_max_chars} characters need max_tokens >= "
+                             f"{thoughts_max_chars + FRAME_TOKENS}, got {max_tokens}")
         self.model = model
         self.params = GenerationParams(max_tokens=max_tokens, temperature=temperature)
         self.max_retries = max_retries
         self.history_window = history_window
+        self.answer_mode: AnswerMode = answer_mode
+        self.chooser = chooser
+        self.thoughts_max_chars = thoughts_max_chars
+        self.keep_conversations = keep_conversations
 
     async def decide(self, state: UnoState, legal: list[int], rng: random.Random) -> LLMDecision:
         kind = decision_kind(state)
@@ -120,17 +174,34 @@ class LLMPlayer:
         self, state: UnoState, kind: str, candidates: list[int], index: int, fallback: bool,
         attempts: list[Attempt], messages: list[Message],
     ) -> LLMDecision:
-        return LLMDecision(kind, tuple(candidates), candidates[index], fallback, tuple(attempts), (candidates[index],),
-                           tuple(messages))
+        return self._decision(kind, candidates, candidates[index], fallback, attempts, (candidates[index],), messages)
+
+    def _decision(
+        self, kind: str, candidates: list[int], action: int, fallback: bool, attempts: list[Attempt],
+        stage_actions: tuple[int, ...], messages: list[Message],
+    ) -> LLMDecision:
+        conversation = tuple(messages) if self.keep_conversations else ()
+        return LLMDecision(kind, tuple(candidates), action, fallback, tuple(attempts), stage_actions, conversation,
+                           self.answer_mode)
 
     async def _ask(
         self, messages: list[Message], kind: str, num_candidates: int, stage: str, attempts: list[Attempt]
     ) -> tuple[int | None, list[Message]]:
         """Ask, then re-ask with the parse error up to max_retries times. Returns (index or None,
-        the conversation including the last answer)."""
+        the conversation including the last answer). In the choose mode: one choice, never None."""
         conversation = list(messages)
+        if self.answer_mode == "choose":
+            assert self.chooser is not None
+            texts = candidate_answers(kind, num_candidates, stage)
+            choice = await self.chooser(conversation, texts)
+            attempts.append(Attempt(stage, texts[choice.index], None, None, 0, 0, tuple(choice.logprobs)))
+            return choice.index, [*conversation, Message("assistant", texts[choice.index])]
+        params = self.params
+        if self.answer_mode == "constrained":
+            constraint = answer_constraint(kind, num_candidates, stage, self.thoughts_max_chars)
+            params = dataclasses.replace(params, constraint=constraint)
         for attempt in range(self.max_retries + 1):
-            answer = await self.model.chat(conversation, params=self.params)
+            answer = await self.model.chat(conversation, params=params)
             parsed = parse_answer(answer.text, kind, num_candidates)
             attempts.append(Attempt(stage, answer.text, parsed.error, parsed.error_kind, answer.prompt_tokens,
                                     answer.completion_tokens))
@@ -169,8 +240,7 @@ class TuTriPlayer(LLMPlayer):
                 index = new_index
             messages = conversation
             stage_actions.append(candidates[index])
-        return LLMDecision(kind, tuple(candidates), candidates[index], fallback, tuple(attempts), tuple(stage_actions),
-                           tuple(messages))
+        return self._decision(kind, candidates, candidates[index], fallback, attempts, tuple(stage_actions), messages)
 
 
 def _action_value(kind: str, index: int) -> int | str:

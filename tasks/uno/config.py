@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bench.arenas.uno.answer_modes import ANSWER_MODES, FRAME_TOKENS, AnswerMode
 from bench.arenas.uno.rules import DepletionTie
 
 SETTING_PLAYERS = {"1v1": 2, "3p": 3, "5p": 5}
@@ -19,6 +20,11 @@ class UnoConfig:
     rules: "uno_arena" (the paper's rules) or "standard" (reshuffled discard pile, Reverse = Skip
     in 1v1; rollouts then run on the Python engine). hand_size: cards dealt (7 = UNO Arena); max_turns: a game reaching it ends like a depleted
     draw pile (fewest cards win); the default never binds. Both only shorten smoke runs.
+    answer_mode: how the model's answers are got (arenas/uno/answer_modes.py): "free" generation
+    (the paper's protocol; invalid answers and fallbacks are part of what is measured),
+    "constrained" (default: generation under a JSON schema that admits only a well-formed answer naming a legal
+    action, its free text at most `thoughts_max_chars` characters) or "choose" (the legal answers
+    ranked by log-likelihood, no generation). Numbers of different modes are not comparable.
     max_tokens / temperature: decoding of every model call; max_retries: correction turns after an
     unusable answer before the recorded random fallback; history_window: history lines shown.
     rollouts: Monte Carlo rollouts per candidate action (M); perfect_information: roll out the
@@ -38,6 +44,8 @@ class UnoConfig:
     rules: str = "uno_arena"
     hand_size: int = 7
     max_turns: int = 5000
+    answer_mode: AnswerMode = "constrained"
+    thoughts_max_chars: int = 160
     max_tokens: int = 256
     temperature: float = 0.0
     max_retries: int = 2
@@ -70,5 +78,12 @@ class UnoConfig:
             raise ValueError(f"rollout_engine must be auto, compiled or python, got {self.rollout_engine!r}")
         if self.scored_decisions not in SCORED_DECISIONS:
             raise ValueError(f"scored_decisions must be one of {', '.join(SCORED_DECISIONS)}, got {self.scored_decisions!r}")
+        if self.answer_mode not in ANSWER_MODES:
+            raise ValueError(f"answer_mode must be one of {', '.join(ANSWER_MODES)}, got {self.answer_mode!r}")
+        if self.thoughts_max_chars < 0:
+            raise ValueError(f"thoughts_max_chars must be >= 0, got {self.thoughts_max_chars}")
+        if self.answer_mode == "constrained" and self.max_tokens < self.thoughts_max_chars + FRAME_TOKENS:
+            raise ValueError(f"answer_mode=constrained with thoughts_max_chars={self.thoughts_max_chars} needs "
+                             f"max_tokens >= {self.thoughts_max_chars + FRAME_TOKENS}, got {self.max_tokens}")
         if self.depletion_tie not in ("shared", "none"):
             raise ValueError(f"depletion_tie must be 'shared' or 'none', got {self.depletion_tie!r}")

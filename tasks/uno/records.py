@@ -1,9 +1,12 @@
 """Per-game and per-decision sample records (JSON-serialisable dicts with unique ids).
 
+Every record carries the `answer_mode` its answers were got in.
 Game "game-{i}": setting, opponent, seats, `won` (the model seat's payoff: 1, 1/k for a shared
 depletion win, 0) and `won_{setting}_{opponent}` (the same value, so each cell's win rate has its
 own per-sample field), end, counts. Decision "game-{i}/d-{j}": kind, candidates, chosen action,
-fallback, invalid answers (and `had_invalid_answer`, 0/1), model calls; when scored, the Monte Carlo values, the rank and
+fallback, invalid answers (and `had_invalid_answer`, 0/1), model calls (a choice among the
+candidates counts as one call; `choice_logprobs` holds each stage's candidate log-likelihoods in the
+choose mode); when scored, the Monte Carlo values, the rank and
 `hit_at_{k}` / `rank_at_{k}` (+ `_{kind}` and `_{setting}` copies for the breakdown metrics).
 """
 
@@ -17,7 +20,9 @@ from bench.metrics.uno_decisions import capped_rank, hit_at_k
 from bench.tasks.uno.scoring import ScoredDecision
 
 
-def game_record(index: int, setting: str, opponent: str, seat: int, game: GameResult) -> dict[str, Any]:
+def game_record(
+    index: int, setting: str, opponent: str, seat: int, game: GameResult, answer_mode: str
+) -> dict[str, Any]:
     decisions = [p.decision for p in game.decisions]
     won = game.payoffs[seat]
     return {
@@ -25,6 +30,7 @@ def game_record(index: int, setting: str, opponent: str, seat: int, game: GameRe
         "record": "game",
         "setting": setting,
         "opponent": opponent,
+        "answer_mode": answer_mode,
         "num_players": len(game.players),
         "model_seat": seat,
         "first_player": game.first_player,
@@ -53,6 +59,7 @@ def decision_record(
         "game": f"game-{game_index}",
         "setting": setting,
         "opponent": opponent,
+        "answer_mode": decision.answer_mode,
         "kind": decision.kind,
         "turn": point.turn,
         "candidates": [action_name(a) for a in decision.candidates],
@@ -66,6 +73,8 @@ def decision_record(
         "errors": [a.error for a in decision.attempts if a.error],
         "scored": scored is not None,
     }
+    if decision.answer_mode == "choose":
+        record["choice_logprobs"] = [list(a.logprobs) for a in decision.attempts]
     if scored is not None:
         record["values"] = list(scored.values)
         record["rank"] = scored.rank.average_rank

@@ -21,7 +21,11 @@ _SCORED = {
 }
 
 
-def build_metrics(config: UnoConfig, samples: list[dict[str, Any]]) -> tuple[list[MetricValue], dict[str, Any]]:
+def build_metrics(
+    config: UnoConfig, samples: list[dict[str, Any]], seed: int = 0
+) -> tuple[list[MetricValue], dict[str, Any]]:
+    """Metrics and extra tables from the game and decision records alone (a pure function: the
+    records as written to the samples file in, the numbers out; `seed` drives the ADR bootstrap)."""
     games = [s for s in samples if s["record"] == "game"]
     decisions = [s for s in samples if s["record"] == "decision"]
     scored = [d for d in decisions if d["scored"]]
@@ -56,7 +60,7 @@ def build_metrics(config: UnoConfig, samples: list[dict[str, Any]]) -> tuple[lis
             add(f"odhr_at_{k}{suffix}", odhr_at_k(decision_ranks, k), "higher", f"hit_at_{k}{suffix}",
                 f"ODHR@{k}: share of scored decisions ({scope}) among the {k} best by Monte Carlo value; {RECONSTRUCTED}")
             if k >= 2:  # ADR@1 = 1 by definition
-                add(f"adr_at_{k}{suffix}", adr_at_k(decision_ranks, k), "lower", f"rank_at_{k}{suffix}",
+                add(f"adr_at_{k}{suffix}", adr_at_k(decision_ranks, k, seed=seed), "lower", f"rank_at_{k}{suffix}",
                     f"ADR@{k}: mean min(rank, {k}) of the chosen action over scored decisions ({scope}), "
                     f"ties averaged, in [1, {k}]; {RECONSTRUCTED}")
     for k in config.ks:
@@ -89,6 +93,7 @@ def build_metrics(config: UnoConfig, samples: list[dict[str, Any]]) -> tuple[lis
         "rollout_information": "perfect" if config.perfect_information else "hidden cards re-dealt",
         "rollout_engine": config.rollout_engine,
         "rules": config.rules,
+        "answer_mode": config.answer_mode,
     }
     return metrics, extra
 

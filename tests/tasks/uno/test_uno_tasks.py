@@ -13,7 +13,8 @@ from bench.metrics.uno_win_rate import win_rate
 pytestmark = pytest.mark.slow
 
 MAX_TURNS = 24
-SHORT = f"hand_size=3,max_turns={MAX_TURNS},history_window=3,max_retries=1,rollouts=20,scored_decisions=all,max_tokens=8"
+SHORT = (f"answer_mode=free,hand_size=3,max_turns={MAX_TURNS},history_window=3,max_retries=1,rollouts=20,"
+         "scored_decisions=all,max_tokens=8")
 
 
 @pytest.fixture(scope="module")
