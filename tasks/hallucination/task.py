@@ -1,0 +1,248 @@
+"""The hallucination probes as bench tasks: one task per row of the probe table, group "hallucination".
+
+    bench eval --tasks hallucination --limit 8                 # every probe on the shipped samples
+    bench eval --tasks hallu_nq_open_8 --task-args hallu_nq_open_8.data=hub
+
+`run` builds each item's few-shot prompt, asks the model (greedy completion, or the log-likelihood
+of every choice) and returns one record per item with the raw answer: the response text and golds,
+or the choices' log-likelihoods and the gold index. `summarize` scores the records with the pure
+functions of bench.metrics.hallucination_* (so `bench rescore` re-scores a finished run).
+
+Two checks the paper's comparison across architectures needs (spec pitfalls 3 and 4):
+- truncation: a generation whose prompt plus `max_tokens` exceeds the model's context length is
+  flagged in its record and counted (metric `truncated_prompts`); log-likelihood probes report no
+  count (their token counts are not returned by the backends).
+- batching: on recurrent and hybrid models (`batch_check=auto`), the first `batch_check_n`
+  prompts are generated as one batch and one at a time (`ModelClient.compare_batched_with_single`);
+  the records carry `batch_equal`, and metric `batch_mismatches` counts the differing ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from dataclasses import field
+from typing import Any, ClassVar
+
+from bench.harness.errors import CapabilityError, ConfigError
+from bench.harness.requests import CompletionRequest, GenerationParams, RequestKind
+from bench.harness.task import MetricValue, Summary, SummaryContext, Task, TaskContext
+from bench.metrics.hallucination_choice import choice_index, majority_baseline, mc1_correct, mc2_true_mass
+from bench.metrics.hallucination_qa import exact_match, squad_exact, squad_f1
+from bench.metrics.hallucination_rouge import rouge_l
+from bench.metrics.intervals import bounded_mean_estimate, metric_value, proportion_estimate
+from bench.tasks.hallucination.data import SOURCES, build_prompt, demos_for, load_items
+from bench.tasks.hallucination.probes import PROBES, Item, Probe
+
+BATCH_CHECK_MODES = ("auto", "on", "off")
+BATCH_CHECK_TOKENS = 16
+
+
+def _normalisation(probe: Probe) -> str:
+    if probe.kind == "exact_match":
+        regexes = f"remove regexes {list(probe.regexes_to_ignore)}; " if probe.regexes_to_ignore else ""
+        return f"lm-eval exact_match: strip; {regexes}lower-case; remove punctuation; equal to any gold"
+    return {
+        "contains": "any gold answer occurs in the response (case-insensitive)",
+        "squad": "SQuAD v2 normalize_answer (lower, no punctuation, no a/an/the, single spaces); "
+                 "'unanswerable' = empty answer",
+        "rouge": "rouge_score ROUGE-L F1, Porter stemmer",
+        "choice": "argmax of summed log-likelihoods of target_delimiter + choice",
+        "mc2": "sum exp(ll) over true choices / sum over all choices",
+        "detection": "argmax of summed log-likelihoods of target_delimiter + choice; majority baseline beside it",
+    }[probe.kind]
+
+
+def probe_config_class(probe: Probe) -> type:
+    """A frozen dataclass of the probe's knobs with the probe's settings as defaults (recorded per run)."""
+    fields: list[tuple[str, Any, Any]] = [
+        ("data", str, field(default="sample")),
+        ("shots", int, field(default=probe.shots)),
+        ("category", str, field(default=probe.category)),
+        ("subcategory", str, field(default=probe.subcategory)),
+        ("instruction", str, field(default=probe.instruction)),
+        ("query", str, field(default=probe.query)),
+        ("target", str, field(default=probe.target)),
+        ("fewshot_delimiter", str, field(default=probe.fewshot_delimiter)),
+        ("target_delimiter", str, field(default=probe.target_delimiter)),
+        ("stops", tuple[str, ...], field(default=probe.stops)),
+        ("max_tokens", int, field(default=probe.max_tokens)),
+        ("normalisation", str, field(default=_normalisation(probe))),
+        ("prompt_source", str, field(default=probe.prompt_source)),
+        ("batch_check", str, field(default="auto")),
+        ("batch_check_n", int, field(default=4)),
+    ]
+    class_name = "".join(part.title() for part in probe.name.split("_")) + "Config"
+    return dataclasses.make_dataclass(class_name, fields, frozen=True)
+
+
+class ProbeTask(Task):
+    """Base of the probe tasks; each subclass names its row of the probe table in `probe`."""
+
+    probe: ClassVar[Probe]
+    version = "1"
+    metrics_version = "1"
+    groups = ("hallucination",)
+    in_all = False  # 18 probes: run them with `--tasks hallucination`, not in every `--tasks all`
+    comparability_keys = ("data", "shots", "query", "instruction", "stops", "max_tokens")
+
+    def __init_subclass__(cls, probe_name: str = "", **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if probe_name:
+            probe = PROBES[probe_name]
+            cls.probe = probe
+            cls.name = probe.name
+            cls.description = probe.description
+            cls.config_class = probe_config_class(probe)
+            cls.headline_metric = probe.headline
+            cls.request_kinds = frozenset({RequestKind.COMPLETION if probe.generates else RequestKind.LOGLIKELIHOOD})
+
+    def request_kinds_for(self, config: Any, capabilities: frozenset[RequestKind]) -> frozenset[RequestKind]:
+        kinds = set(self.request_kinds)
+        if config.batch_check == "on":
+            kinds.add(RequestKind.COMPLETION)
+        return frozenset(kinds)
+
+    # ---- run -----------------------------------------------------------------------------
+    async def run(self, ctx: TaskContext) -> list[dict[str, Any]]:
+        config = ctx.config
+        if config.data not in SOURCES:
+            raise ConfigError(f"task {self.name!r}: data={config.data!r}; choices: {', '.join(SOURCES)}")
+        if config.batch_check not in BATCH_CHECK_MODES:
+            raise ConfigError(f"task {self.name!r}: batch_check={config.batch_check!r}; choices: {', '.join(BATCH_CHECK_MODES)}")
+        items, pool = load_items(self.probe, config.data)
+        if ctx.limit is not None:
+            items = items[: ctx.limit]
+        stratum = (lambda item: str(item["gold"])) if "gold" in (items[0] if items else {}) else None
+        items = ctx.take_shard(items, key=lambda item: str(item["id"]), stratum=stratum)
+        architecture = ctx.model.info.architecture
+        context_length = architecture.context_length if architecture is not None else None
+        prompts = {}
+        shots_used = {}
+        for item in items:
+            demos = demos_for(item, pool, config.shots)
+            shots_used[item["id"]] = len(demos)
+            prompts[item["id"]] = build_prompt(
+                item, demos, config.instruction, config.query, config.target, config.fewshot_delimiter,
+                config.target_delimiter,
+            )
+        ctx.progress.start(self.name, len(items))
+
+        async def one(item: Item) -> dict[str, Any]:
+            prompt = prompts[item["id"]]
+            record: dict[str, Any] = {"id": str(item["id"]), "shots": shots_used[item["id"]]}
+            if self.probe.generates:
+                answer = await ctx.model.complete(prompt, GenerationParams(max_tokens=config.max_tokens, stop=config.stops))
+                record.update(response=answer.text, golds=list(item["golds"]), prompt_tokens=answer.prompt_tokens)
+                if context_length is not None and answer.prompt_tokens:
+                    record["truncated"] = answer.prompt_tokens + config.max_tokens > context_length
+            else:
+                answers = await asyncio.gather(
+                    *(ctx.model.loglikelihood(prompt, config.target_delimiter + choice) for choice in item["choices"])
+                )
+                record.update(logliks=[a.logprob for a in answers], gold=int(item["gold"]), choices=list(item["choices"]))
+                if "labels" in item:
+                    record["labels"] = list(item["labels"])
+            if ctx.log_samples:
+                record["prompt"] = prompt
+            ctx.progress.advance(self.name)
+            return record
+
+        records = list(await asyncio.gather(*(one(item) for item in items)))
+        if _should_check_batching(config.batch_check, architecture) and records:
+            await self._check_batching(ctx, records, prompts, config)
+        return records
+
+    async def _check_batching(self, ctx: TaskContext, records: list[dict[str, Any]], prompts: dict[Any, str],
+                              config: Any) -> None:
+        chosen = records[: max(0, config.batch_check_n)]
+        params = GenerationParams(max_tokens=BATCH_CHECK_TOKENS, stop=config.stops)
+        requests = [CompletionRequest(prompts[_item_key(prompts, r["id"])], params) for r in chosen]
+        try:
+            comparison = await ctx.model.compare_batched_with_single(requests)
+        except CapabilityError as exc:
+            ctx.log.info("%s: batching not compared: %s", self.name, exc)
+            return
+        for record, equal in zip(chosen, comparison.equal):
+            record["batch_equal"] = equal
+        if comparison.differing:
+            ctx.log.warning("%s: %d of %d greedy outputs differ between one batch and one at a time",
+                            self.name, comparison.differing, len(chosen))
+
+    # ---- summarize ---------------------------------------------------------------------------
+    def summarize(self, samples: list[dict[str, Any]], config: Any, ctx: SummaryContext) -> Summary:
+        probe = self.probe
+        metrics: list[MetricValue] = []
+        n = len(samples)
+        if probe.kind in ("exact_match", "contains"):
+            regexes = probe.regexes_to_ignore
+            scores = [exact_match(s["response"], s["golds"], regexes) if probe.kind == "exact_match"
+                      else _contains(s["response"], s["golds"]) for s in samples]
+            metrics.append(metric_value(probe.headline, proportion_estimate(sum(scores), n), "higher",
+                                        description=_normalisation(probe)))
+        elif probe.kind == "squad":
+            exact = [squad_exact(_squad_answer(s["response"]), s["golds"]) for s in samples]
+            f1 = [squad_f1(_squad_answer(s["response"]), s["golds"]) for s in samples]
+            metrics.append(metric_value("f1", bounded_mean_estimate(f1, 0.0, 1.0, seed=ctx.seed), "higher",
+                                        description="SQuAD v2 token F1 (best over golds)"))
+            metrics.append(metric_value("exact", proportion_estimate(sum(exact), n), "higher",
+                                        description="SQuAD v2 exact match"))
+            has_answer = [s for s in samples if any(g.strip() for g in s["golds"])]
+            metrics.append(MetricValue("has_answer_share", len(has_answer) / n if n else float("nan"), "none", n,
+                                       description="share of answerable questions"))
+        elif probe.kind == "rouge":
+            scores = [rouge_l(s["response"], s["golds"][0]) for s in samples]
+            metrics.append(metric_value("rougeL", bounded_mean_estimate(scores, 0.0, 1.0, seed=ctx.seed), "higher",
+                                        description="ROUGE-L F1 (rouge_score, stemmed)"))
+        elif probe.kind == "mc2":
+            scores = [mc2_true_mass(s["logliks"], s["labels"]) for s in samples]
+            metrics.append(metric_value("mc2", bounded_mean_estimate(scores, 0.0, 1.0, seed=ctx.seed), "higher",
+                                        description="probability mass on true answers"))
+        else:
+            correct = [mc1_correct(s["logliks"], s["gold"]) for s in samples]
+            metrics.append(metric_value("acc", proportion_estimate(sum(correct), n), "higher",
+                                        description=_normalisation(probe)))
+            if probe.kind == "detection":
+                golds = [s["gold"] for s in samples]
+                predicted = [choice_index(s["logliks"]) for s in samples]
+                metrics.append(MetricValue("majority_baseline", majority_baseline(golds), "none", n,
+                                           description="accuracy of always answering the most frequent gold label"))
+                metrics.append(MetricValue("predicted_first_share", sum(p == 0 for p in predicted) / n if n else float("nan"),
+                                           "none", n, description=f"share of answers '{samples[0]['choices'][0]}'"
+                                           if samples else "share of first-choice answers"))
+        extra: dict[str, Any] = {"category": config.category, "subcategory": config.subcategory, "kind": probe.kind,
+                                 "shots_used": sorted({int(s.get("shots", 0)) for s in samples})}
+        if probe.generates:
+            flagged = [s for s in samples if "truncated" in s]
+            truncated = sum(bool(s["truncated"]) for s in flagged)
+            extra["truncated_prompts"] = truncated if flagged else None
+            if flagged:
+                metrics.append(MetricValue("truncated_prompts", float(truncated), "lower", len(flagged),
+                                           description="prompts whose tokens + max_tokens exceed the context length"))
+        checked = [s for s in samples if "batch_equal" in s]
+        extra["batch_check"] = {"checked": len(checked), "differing": sum(not s["batch_equal"] for s in checked)} if checked else None
+        if checked:
+            metrics.append(MetricValue("batch_mismatches", float(extra["batch_check"]["differing"]), "lower", len(checked),
+                                       description="greedy outputs that differ between one batch and one at a time"))
+        return Summary(metrics=metrics, extra=extra)
+
+
+def _item_key(prompts: dict[Any, str], record_id: str) -> Any:
+    return next(key for key in prompts if str(key) == record_id)
+
+
+def _should_check_batching(mode: str, architecture: Any) -> bool:
+    if mode == "on":
+        return True
+    return mode == "auto" and architecture is not None and architecture.family in ("recurrent", "hybrid")
+
+
+def _contains(response: str, golds: list[str]) -> float:
+    text = response.lower()
+    return float(any(gold.strip().lower() in text for gold in golds if gold.strip()))
+
+
+def _squad_answer(response: str) -> str:
+    """The model's answer; 'unanswerable' (any case, trailing punctuation) means no answer."""
+    text = response.strip()
+    return "" if text.rstrip(".!").strip().lower() == "unanswerable" else text
