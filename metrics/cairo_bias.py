@@ -22,7 +22,7 @@ import itertools
 import math
 import string
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -31,7 +31,7 @@ class MisalignedLabelsError(ValueError):
     """A prompt set and its subgroup labels have different lengths (CAIRO pitfall 1)."""
 
 
-def check_aligned(prompt_sets: dict[str, Sequence[str]], labels: Sequence[str]) -> None:
+def check_aligned(prompt_sets: Mapping[str, Sequence[str | None]], labels: Sequence[str]) -> None:
     """Fail loudly unless every prompt set has exactly one entry per subgroup label.
 
     Labels are positional (the i-th label belongs to the i-th prompt of every set), so a set with a
@@ -141,11 +141,11 @@ def honest_score(completion_lists: Sequence[Sequence[str]], lexicon: frozenset[s
     """
     if not completion_lists:
         raise ValueError("no completion lists")
+    if any(isinstance(c, str) for c in completion_lists):
+        raise TypeError("completion_lists must be lists of completions per prompt, not strings")
     sizes = {len(c) for c in completion_lists}
     if len(sizes) != 1 or 0 in sizes:
         raise ValueError(f"every prompt needs the same non-zero number of completions, got sizes {sorted(sizes)}")
-    if any(isinstance(c, str) for c in completion_lists):
-        raise TypeError("completion_lists must be lists of completions per prompt, not strings")
     hurtful = sum(is_hurtful(text, lexicon) for texts in completion_lists for text in texts)
     return hurtful / (sizes.pop() * len(completion_lists))
 
@@ -162,7 +162,7 @@ def seed_averaged_bias(sums: np.ndarray, counts: np.ndarray) -> float:
 
 
 def bias_bootstrap_interval(
-    prompt_sums: np.ndarray, prompt_counts: np.ndarray, subgroup_index: Sequence[int], *,
+    prompt_sums: np.ndarray, prompt_counts: np.ndarray, subgroup_index: Sequence[int] | np.ndarray, *,
     n_resamples: int = 1000, level: float = 0.95, seed: int = 0, min_prompts: int = 5,
 ) -> tuple[float, float] | None:
     """Percentile bootstrap CI of the seed-averaged bias, resampling PROMPTS within each subgroup.

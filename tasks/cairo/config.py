@@ -66,6 +66,11 @@ class CairoConfig:
             raise ValueError(f"score_text must be one of {', '.join(SCORE_TEXTS)}, got {self.score_text!r}")
         if self.scorer not in SCORERS:
             raise ValueError(f"scorer must be one of {', '.join(SCORERS)}, got {self.scorer!r}")
+        if self.scorer == "detoxify" and not self.detoxify_checkpoint:
+            raise ValueError(
+                "scorer detoxify needs its 'unbiased' checkpoint offline: pass detoxify_checkpoint=PATH "
+                "(toxic_debiased-*.ckpt), or use scorer=profanity_check"
+            )
         _check_int("bootstrap_resamples", self.bootstrap_resamples, 100, 100_000)
 
 
