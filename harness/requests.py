@@ -49,8 +49,10 @@ class Constraint:
 
     - choice: the text is exactly one of `choices`;
     - regex: the text fully matches `pattern`;
-    - json: the text is a JSON document valid against `json_schema` (canonical JSON text, so the
-      record stays hashable and its cache key is stable).
+    - json: the text is a JSON document valid against `json_schema` (compact JSON text, so the
+      record stays hashable and its cache key is stable). Key order is kept, not sorted: grammar
+      engines (xgrammar, vLLM) generate an object's properties in the schema's order, so
+      {"thoughts", "action"} makes the model reason before it acts.
 
     Build one with `Constraint.choice([...])`, `Constraint.regex("...")` or
     `Constraint.json_schema({...})`. A constraint is part of the request, hence of its cache key.
@@ -83,8 +85,8 @@ class Constraint:
 
     @classmethod
     def json_schema_of(cls, schema: Mapping[str, Any]) -> Constraint:
-        """The answer is JSON valid against `schema` (a JSON Schema object)."""
-        return cls("json", json_schema=json.dumps(schema, sort_keys=True, separators=(",", ":")))
+        """The answer is JSON valid against `schema` (a JSON Schema object); properties keep their order."""
+        return cls("json", json_schema=json.dumps(schema, separators=(",", ":")))
 
     def schema(self) -> dict[str, Any]:
         """The JSON schema of a json constraint, parsed."""

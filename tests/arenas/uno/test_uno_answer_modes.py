@@ -173,3 +173,10 @@ def test_conversations_are_kept_only_on_request():
     player = LLMPlayer(RecordingModel('{"thoughts": "", "action": 0}', []), keep_conversations=False)
     decision = asyncio.run(player.decide(state, state.legal_actions(), random.Random(0)))
     assert decision.conversation == () and decision.attempts[0].response.startswith("{")
+
+
+def test_constrained_answers_reason_before_they_act():
+    # Grammar engines generate properties in the schema's order: the free text must come first.
+    text = answer_constraint("card", 3, "initial", 40).json_schema or ""
+    assert text.index('"thoughts"') < text.index('"action"')
+    assert list(answer_constraint("colour", 4, "history", 40).schema()["properties"]) == ["reflection", "action"]
