@@ -135,6 +135,57 @@ def test_reward_scores_are_refused_with_a_reason(server):
         asyncio.run(client.submit(ScoreRequest([Message("user", "x"), Message("assistant", "y")])))
 
 
+@pytest.mark.slow
+@pytest.mark.vllm
+def test_a_real_vllm_server_honours_every_constraint_kind_and_top_k(server):
+    """structured_outputs=vllm: choice / regex / json through vLLM serve's `structured_outputs`
+    field (chat and completion), json through `response_format` with the default setting, and
+    top_k=1 sampling equal to greedy. The backend's own check would raise on a violated answer;
+    the assertions check the answers independently."""
+    import re
+
+    import jsonschema
+    from bench.harness.backends.openai import OpenAIBackend
+    from bench.harness.requests import Constraint
+
+    schema = {"type": "object", "properties": {"name": {"type": "string", "maxLength": 12}, "age": {"type": "integer"}},
+              "required": ["name", "age"], "additionalProperties": False}
+    asks = [
+        ("Is the sky blue on a clear day? Answer yes or no.", Constraint.choice(["yes", "no"])),
+        ("What is 12 plus 7? Answer with the number only.", Constraint.regex(r"[0-9]{1,3}")),
+        ("Describe a person as JSON with a name and an age.", Constraint.json_schema_of(schema)),
+    ]
+    vllm_extras = OpenAIBackend("smollm2", {"base_url": server, "structured_outputs": "vllm", "max_concurrency": 4})
+    default = OpenAIBackend("smollm2", {"base_url": server})
+    colour = (Message("user", "Name a colour."),)
+
+    async def scenario():
+        chats = [vllm_extras.asubmit(ChatRequest((Message("user", q),), GenerationParams(max_tokens=48, constraint=c)))
+                 for q, c in asks]
+        completion = vllm_extras.asubmit(CompletionRequest("The year the first moon landing happened was ",
+                                                           GenerationParams(max_tokens=8, constraint=Constraint.regex(r"19[0-9]{2}"))))
+        by_response_format = default.asubmit(ChatRequest((Message("user", asks[2][0]),),
+                                                         GenerationParams(max_tokens=48, constraint=asks[2][1])))
+        greedy = vllm_extras.asubmit(ChatRequest(colour, GenerationParams(max_tokens=12)))
+        top_k_one = [vllm_extras.asubmit(ChatRequest(colour, GenerationParams(max_tokens=12, temperature=1.5, seed=s, top_k=1)))
+                     for s in range(3)]
+        hot = vllm_extras.asubmit(ChatRequest(colour, GenerationParams(max_tokens=12, temperature=1.5, seed=0)))
+        answers = await asyncio.gather(*chats, completion, by_response_format, greedy, *top_k_one, hot)
+        await vllm_extras.aclose()
+        await default.aclose()
+        return answers
+
+    *constrained, completion, by_response_format, greedy, sampled_1, sampled_2, sampled_3, hot = asyncio.run(scenario())
+    choice, number, person = constrained
+    assert choice.text in ("yes", "no") and choice.finish_reason == "stop"
+    assert re.fullmatch(r"[0-9]{1,3}", number.text) and number.finish_reason == "stop"
+    jsonschema.validate(json.loads(person.text), schema)
+    assert re.fullmatch(r"19[0-9]{2}", completion.text), completion.text
+    jsonschema.validate(json.loads(by_response_format.text), schema)
+    assert sampled_1.text == sampled_2.text == sampled_3.text == greedy.text  # top_k=1 reached the sampler...
+    assert hot.text != greedy.text  # ...which, without it, wanders off at this temperature
+
+
 # ---- failure modes against a scripted server (fast) ---------------------------------------------
 GOOD_CHAT = {"choices": [{"message": {"role": "assistant", "content": "4"}, "finish_reason": "stop"}],
              "usage": {"prompt_tokens": 5, "completion_tokens": 1}}
