@@ -5,7 +5,10 @@
 
 lm-eval defines the task (data, prompts, few-shot, filters, metrics, stderr); bench supplies the
 model through `BenchLM` (harness/lm_eval_bridge.py), so the requests are batched with the other
-tasks of the run and cached. Hub datasets need network access: offline, a hub-backed task fails
+tasks of the run and cached. `run` keeps one record per document with each metric's value and
+aggregation; `summarize` applies lm-eval's aggregation and stderr functions to them, so
+`bench rescore` and `bench merge` recompute lm-eval's numbers. `--shard i/n` partitions the
+documents of zero-shot tasks (lm-eval draws few-shot demonstrations in document order). Hub datasets need network access: offline, a hub-backed task fails
 with one line naming it, and tasks defined on local files (`dataset_path: json`, `data_files`)
 run anywhere.
 """
@@ -18,7 +21,8 @@ from typing import Any
 
 from bench.harness.errors import ConfigError, DataError
 from bench.harness.requests import RequestKind
-from bench.harness.task import MetricValue, Task, TaskContext, TaskOutput
+from bench.harness.results import json_safe
+from bench.harness.task import MetricValue, Summary, SummaryContext, Task, TaskContext
 
 
 @dataclass(frozen=True)
@@ -32,13 +36,18 @@ class LmEvalConfig:
 class LmEvalTask(Task):
     name = "lm_eval"
     version = "1"
+    # 2: metrics recomputed from the per-document records with lm-eval's own aggregation and
+    # stderr functions (summarize), instead of copied from lm-eval's results.
+    metrics_version = "2"
     config_class = LmEvalConfig
     request_kinds = frozenset({RequestKind.LOGLIKELIHOOD, RequestKind.COMPLETION})
     headline_metric = ""
     in_all = False  # needs --task-args lm_eval.tasks=...; not part of `--tasks all`
     description = "any lm-evaluation-harness task through bench's backends (task-args: lm_eval.tasks=a|b)"
 
-    async def run(self, ctx: TaskContext) -> TaskOutput:
+    async def run(self, ctx: TaskContext) -> list[dict[str, Any]]:
+        """One record per (lm-eval task, document): each metric's per-document value, with the
+        aggregation that turns the values into the metric and whether higher is better."""
         from bench.harness.lm_eval_bridge import BenchLM
 
         config: LmEvalConfig = ctx.config
@@ -46,21 +55,63 @@ class LmEvalTask(Task):
             raise ConfigError("task 'lm_eval' needs --task-args lm_eval.tasks=name1|name2 (lm-eval task names)")
         lm = BenchLM(ctx.model, asyncio.get_running_loop())
         ctx.progress.start(self.name, None)
-        results = await asyncio.to_thread(_simple_evaluate, lm, config, ctx.limit, ctx.seed)
-        return _to_output(results, ctx.log_samples)
+        results = await asyncio.to_thread(_simple_evaluate, lm, config, ctx)
+        return _records(results, ctx.log_samples)
+
+    def summarize(self, samples: list[dict[str, Any]], config: LmEvalConfig, ctx: SummaryContext) -> Summary:
+        """Each metric = lm-eval's aggregation of the documents' values (mean, perplexity, bleu...),
+        its stderr lm-eval's (closed form for means, bootstrap for the others), as lm-eval computes them."""
+        import lm_eval.api.metrics  # noqa: F401 - registers the aggregations
+        from lm_eval.api.metrics import stderr_for_metric
+        from lm_eval.api.registry import get_aggregation
+
+        metrics: list[MetricValue] = []
+        skipped: list[str] = []
+        described: dict[str, tuple[str | None, bool | None]] = {}
+        for record in samples:
+            for name, (aggregation, higher) in record["aggregation"].items():
+                described.setdefault(name, (aggregation, higher))
+        for name, (aggregation, higher) in sorted(described.items()):
+            if aggregation is None:
+                skipped.append(name)  # a custom aggregation function lm-eval cannot name
+                continue
+            values = [r[name] for r in samples if name in r]
+            agg = get_aggregation(aggregation)
+            value = agg(values)
+            task_name, metric = name.split("/", 1)
+            iters = min(config.bootstrap_iters, 100) if metric.split(",")[0] in ("bleu", "chrf", "chrf++", "ter") else config.bootstrap_iters
+            stderr_fn = stderr_for_metric(agg, iters) if iters > 0 else None
+            stderr = stderr_fn(values) if stderr_fn is not None and len(values) > 1 else None
+            direction = {True: "higher", False: "lower"}.get(higher, "none")  # type: ignore[arg-type]
+            numeric = all(isinstance(v, (int, float)) for v in values)
+            metrics.append(MetricValue(
+                name, float(value), direction, len(values),  # type: ignore[arg-type]
+                stderr=float(stderr) if isinstance(stderr, (int, float)) else None,
+                sample_field=name if aggregation == "mean" and numeric else None,
+                description=f"lm-eval {task_name} {metric} ({aggregation} over documents)",
+            ))
+        if not metrics:
+            raise DataError("lm-eval produced no metrics that can be recomputed from the sample records")
+        versions = samples[0].get("lm_eval_version", {}) if samples else {}
+        return Summary(metrics=metrics, extra={"lm_eval_versions": versions, "metrics_not_recomputable": skipped})
 
 
-def _simple_evaluate(lm: Any, config: LmEvalConfig, limit: int | None, seed: int) -> dict[str, Any]:
+def _simple_evaluate(lm: Any, config: LmEvalConfig, ctx: TaskContext) -> dict[str, Any]:
     from lm_eval import simple_evaluate
     from lm_eval.tasks import TaskManager
 
     manager = TaskManager(include_path=config.include_path or None)
+    seed = ctx.seed
     try:
+        selection = _shard_selection(config, manager, ctx) if ctx.shard is not None else None
         results = simple_evaluate(
-            model=lm, tasks=list(config.tasks), num_fewshot=config.num_fewshot, limit=limit, task_manager=manager,
+            model=lm, tasks=list(config.tasks), num_fewshot=config.num_fewshot,
+            limit=ctx.limit if selection is None else None, samples=selection, task_manager=manager,
             log_samples=True, bootstrap_iters=config.bootstrap_iters, random_seed=seed, numpy_random_seed=seed,
             torch_random_seed=seed, fewshot_random_seed=seed,
         )
+    except ConfigError:
+        raise
     except Exception as exc:  # lm-eval raises many types for missing tasks and unreachable datasets
         first_line = (str(exc).strip().splitlines() or [""])[0][:300]
         raise DataError(f"lm-eval could not run {list(config.tasks)}: {type(exc).__name__}: {first_line}") from exc
@@ -69,32 +120,79 @@ def _simple_evaluate(lm: Any, config: LmEvalConfig, limit: int | None, seed: int
     return dict(results)
 
 
-def _to_output(results: dict[str, Any], log_samples: bool) -> TaskOutput:
-    metrics: list[MetricValue] = []
-    samples: list[dict[str, Any]] = []
-    for task_name, values in results["results"].items():
-        n = int(results.get("n-samples", {}).get(task_name, {}).get("effective", 0))
+def _shard_selection(config: LmEvalConfig, manager: Any, ctx: TaskContext) -> dict[str, list[int]]:
+    """This shard's document indices of every lm-eval task (the first `limit` documents, partitioned).
+
+    Few-shot demonstrations are drawn by lm-eval from one random stream in document order, so a
+    shard would see other demonstrations than the unsharded run: sharding is refused for
+    few-shot tasks (the merge could not equal the unsharded numbers).
+    """
+    from lm_eval.tasks import get_task_dict
+
+    selection: dict[str, list[int]] = {}
+    for name, task in _leaf_tasks(get_task_dict(list(config.tasks), manager)):
+        shots = config.num_fewshot if config.num_fewshot is not None else (task.config.num_fewshot or 0)
+        if shots:
+            raise ConfigError(
+                f"lm_eval task {name!r} is {shots}-shot: lm-eval draws demonstrations in document order, so "
+                "--shard cannot reproduce the unsharded run; run it unsharded or with lm_eval.num_fewshot=0"
+            )
+        count = len(list(task.eval_docs))
+        indices = list(range(count if ctx.limit is None else min(ctx.limit, count)))
+        selection[name] = ctx.take_shard(indices, key=lambda i, name=name: f"{name}/{i}")  # type: ignore[misc]
+    return selection
+
+
+def _leaf_tasks(task_dict: dict[Any, Any]) -> list[tuple[str, Any]]:
+    leaves: list[tuple[str, Any]] = []
+    for key, value in task_dict.items():
+        if isinstance(value, dict):
+            leaves.extend(_leaf_tasks(value))
+        else:
+            leaves.append((getattr(value, "task_name", None) or str(key), value))
+    return leaves
+
+
+def _aggregation_name(entry: Any, metric: str) -> str | None:
+    """The registered name of a metric's aggregation (from the task's metric_list, else lm-eval's default)."""
+    import lm_eval.api.metrics  # noqa: F401 - registers the aggregations
+    from lm_eval.api.registry import AGGREGATION_REGISTRY, get_metric_aggregation
+
+    named = entry.get("aggregation") if isinstance(entry, dict) else None
+    if isinstance(named, str) and named in AGGREGATION_REGISTRY:
+        return named
+    if named is not None:
+        return None  # a custom function
+    try:
+        function = get_metric_aggregation(metric)
+    except KeyError:
+        return None
+    return next((name for name in AGGREGATION_REGISTRY if AGGREGATION_REGISTRY.get(name) is function), None)
+
+
+def _records(results: dict[str, Any], log_samples: bool) -> list[dict[str, Any]]:
+    records: dict[str, dict[str, Any]] = {}
+    for task_name, logged in results.get("samples", {}).items():
+        config = results.get("configs", {}).get(task_name, {})
+        metric_list = {e.get("metric"): e for e in config.get("metric_list") or [] if isinstance(e, dict)}
         better = results.get("higher_is_better", {}).get(task_name, {})
-        for key, value in values.items():
-            if "," not in key or "_stderr," in key or not isinstance(value, (int, float)):
-                continue
-            metric, filter_name = key.split(",", 1)
-            name = f"{task_name}/{metric}" + ("" if filter_name == "none" else f",{filter_name}")
-            stderr = values.get(f"{metric}_stderr,{filter_name}")
-            direction = {True: "higher", False: "lower"}.get(better.get(metric), "none")
-            metrics.append(MetricValue(name, float(value), direction, n,  # type: ignore[arg-type]
-                                       stderr=float(stderr) if isinstance(stderr, (int, float)) else None,
-                                       sample_field=name, description=f"lm-eval {task_name} {metric} ({filter_name})"))
-        for record in results.get("samples", {}).get(task_name, []):
-            sample: dict[str, Any] = {"id": f"{task_name}/{record['doc_id']}", "task": task_name, "doc_id": record["doc_id"]}
-            for key in values:
-                metric = key.split(",", 1)[0]
-                if metric in record and isinstance(record[metric], (int, float)):
-                    sample[f"{task_name}/{metric}"] = float(record[metric])
+        version = results.get("versions", {}).get(task_name)
+        for entry in logged:
+            key = f"{task_name}/{entry['doc_id']}"
+            record = records.setdefault(key, {
+                "id": key, "task": task_name, "doc_id": entry["doc_id"], "aggregation": {},
+                "lm_eval_version": {task_name: version},
+            })
+            filter_name = entry.get("filter", "none")
+            for metric in entry.get("metrics", []):
+                if metric not in entry:
+                    continue
+                name = f"{task_name}/{metric}" + ("" if filter_name == "none" else f",{filter_name}")
+                record[name] = json_safe(entry[metric])
+                record["aggregation"][name] = (_aggregation_name(metric_list.get(metric), metric), better.get(metric))
             if log_samples:
-                sample.update(target=str(record.get("target")), arguments=str(record.get("arguments"))[:4000],
-                              responses=str(record.get("filtered_resps"))[:4000])
-            samples.append(sample)
-    if not metrics:
-        raise DataError("lm-eval produced no numeric metrics")
-    return TaskOutput(metrics=metrics, samples=samples, extra={"lm_eval_versions": results.get("versions", {})})
+                record.update(target=str(entry.get("target")), arguments=str(entry.get("arguments"))[:4000],
+                              responses=str(entry.get("filtered_resps"))[:4000])
+    if not records:
+        raise DataError("lm-eval logged no per-document results")
+    return list(records.values())

@@ -41,7 +41,6 @@ from bench.metrics.rewardbench_scoring import (
     RewardBenchScore,
     ScoreInterval,
     XstestWeights,
-    overall_sample_weights,
     pair_correct,
     rewardbench_score,
     rewardbench_score_bootstrap,
@@ -197,11 +196,14 @@ def fitted_curve(lengths: FloatArray, rewards: FloatArray, settings: Calibration
     return lowess_fit(lengths, rewards, settings.lowess_frac, settings.lowess_it, delta)[1]
 
 
-def sample_records(pairs: ScoredPairs, outcomes: dict[str, MethodOutcome], settings: CalibrationSettings) -> list[dict[str, Any]]:
-    """One record per pair: lengths, raw and calibrated margins, correctness per method, and the
-    weighted correctness whose mean is each method's overall score (the gate's paired field)."""
-    weights = overall_sample_weights(pairs.subsets, settings.xstest_weights)
+def pair_records(pairs: ScoredPairs) -> list[dict[str, Any]]:
+    """One record per pair with everything the metrics need (run -> records; summarize reads them back):
+    subset, raw rewards, each length feature of both responses, the full-text lengths for the
+    penalty, and `correct_original` (reward(chosen) > reward(rejected), the accuracy's paired
+    field). Calibrated margins depend on every pair of the run, so they are recomputed by
+    `summarize` and reported in the metrics, not stored per record."""
     records = []
+    correct = pair_correct(pairs.chosen_scores, pairs.rejected_scores)
     for i in range(pairs.n):
         record: dict[str, Any] = {
             "id": pairs.ids[i],
@@ -215,12 +217,26 @@ def sample_records(pairs: ScoredPairs, outcomes: dict[str, MethodOutcome], setti
             record[f"{name}_rejected"] = float(rejected[i])
         record["full_chars_chosen"] = float(pairs.chosen_full_lengths[i])
         record["full_chars_rejected"] = float(pairs.rejected_full_lengths[i])
-        for method, outcome in outcomes.items():
-            record[f"margin_{method}"] = float(outcome.margins[i])
-            record[f"correct_{method}"] = int(outcome.correct[i])
-            record[f"weighted_correct_{method}"] = float(weights[i] * outcome.correct[i])
+        record["correct_original"] = int(correct[i])
         records.append(record)
     return records
+
+
+def scored_pairs_from_records(records: Sequence[dict[str, Any]], features: Sequence[str]) -> ScoredPairs:
+    """The ScoredPairs that `pair_records` wrote, read back (a null score is NaN)."""
+
+    def column(key: str) -> FloatArray:
+        return np.array([np.nan if r[key] is None else r[key] for r in records], float)
+
+    return ScoredPairs(
+        ids=tuple(str(r["id"]) for r in records),
+        subsets=tuple(str(r["subset"]) for r in records),
+        chosen_scores=column("score_chosen"),
+        rejected_scores=column("score_rejected"),
+        features={name: (column(f"{name}_chosen"), column(f"{name}_rejected")) for name in features},
+        chosen_full_lengths=column("full_chars_chosen"),
+        rejected_full_lengths=column("full_chars_rejected"),
+    )
 
 
 # ---- the methods over pairs (the math is metrics/reward_calibration.py's) ----------------------

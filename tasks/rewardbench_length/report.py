@@ -2,11 +2,11 @@
 
 Metrics, for each method m in original, rc_mean, rc_lwr, length_penalty, rc_lwr_penalty:
 
-    score_<m>                    overall RewardBench score (0-100), stratified bootstrap CI; its
-                                 per-pair field weighted_correct_<m> has the score as its mean
-                                 (paired gate tests)
+    score_<m>                    overall RewardBench score (0-100), stratified bootstrap CI (no
+                                 per-pair field: its weights and the calibration depend on every pair)
     section_<section>_<m>        Chat / Chat Hard / Safety / Reasoning scores (0-100), same CI
     accuracy_<m>                 plain share of pairs with r_chosen > r_rejected, Wilson CI
+                                 (accuracy_original: per-pair field correct_original, paired gate tests)
     spearman_length_reward_<m>   Spearman rho of (length, reward) over the 2N responses, bootstrap CI
     gain_<m>                     score_<m> - score_original (not for original)
 
@@ -69,7 +69,6 @@ def build_metrics(
         description = f"RewardBench overall score (mean of the sections present, 0-100) after {method}; {reward}"
         metrics.append(metric_value(
             f"score_{method}", _score_estimate(outcome.score.overall, n_pairs, overall), "higher",
-            sample_field=f"weighted_correct_{method}",
             description="; ".join(p for p in (description, _no_interval_note(overall, n_boot)) if p),
         ))
         for section in SECTIONS:
@@ -84,7 +83,9 @@ def build_metrics(
             ))
         metrics.append(metric_value(
             f"accuracy_{method}", proportion_estimate(float(np.sum(outcome.correct)), n_pairs), "higher",
-            sample_field=f"correct_{method}",
+            # Only the raw rewards' correctness is a per-pair fact; calibrated correctness depends on
+            # every pair of the run (the sample records hold inputs only, see analysis.pair_records).
+            sample_field="correct_original" if method == "original" else None,
             description=f"share of pairs with reward(chosen) > reward(rejected), unweighted, after {method}",
         ))
         rho = outcome.spearman

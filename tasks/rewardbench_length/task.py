@@ -1,9 +1,12 @@
 """The `rewardbench_length` task: RewardBench accuracy of a reward model, its length bias, and the
 same scores after post-hoc calibration (Huang et al., ICLR 2025).
 
-Flow: load pairs -> score chosen and rejected of every pair concurrently through `ctx.model`
-(classifier score or implicit reward, see rewards.py) -> per-method calibrated rewards and
-RewardBench scores (analysis.py) -> metrics, one sample record per pair, a plot (report.py).
+Flow: `run` loads the pairs (this shard's, stratified by subset), scores chosen and rejected of
+every pair concurrently through `ctx.model` (classifier score or implicit reward, see
+rewards.py) and returns one record per pair (rewards, length features); `summarize` computes
+the per-method calibrated rewards and RewardBench scores from the records (analysis.py) ->
+metrics, extra tables, a plot (report.py). Calibration fits over every pair of the run, so
+`bench merge` of shards gives the unsharded numbers.
 Options are in config.py.
 
 Request kinds: SCORE for classifiers, LOGLIKELIHOOD for implicit rewards. `request_kinds` names
@@ -20,12 +23,13 @@ from typing import Any
 import numpy as np
 from bench.harness.errors import CapabilityError, ConfigError
 from bench.harness.requests import RequestKind
-from bench.harness.task import Task, TaskContext, TaskOutput
+from bench.harness.task import Summary, SummaryContext, Task, TaskContext
 from bench.tasks.rewardbench_length.analysis import (
     ScoredPairs,
     evaluate_methods,
+    pair_records,
     response_feature,
-    sample_records,
+    scored_pairs_from_records,
 )
 from bench.tasks.rewardbench_length.config import RewardBenchLengthConfig
 from bench.tasks.rewardbench_length.data import RewardBenchPair, load_pairs
@@ -40,6 +44,9 @@ class RewardBenchLengthTask(Task):
     # 2.0: reference-free rewards default to RewardBench's per-token mean (ref_free_type=avg);
     # intervals from metrics/intervals.py (none when a subset has < 5 pairs).
     version = "2.0"
+    # summarize: scores from the records (inputs only since the run/summarize split; the
+    # calibrated per-pair margins are no longer stored per record).
+    metrics_version = "1"
     config_class = RewardBenchLengthConfig
     request_kinds = frozenset({RequestKind.SCORE, RequestKind.LOGLIKELIHOOD})
     headline_metric = "score_original"
@@ -51,11 +58,13 @@ class RewardBenchLengthTask(Task):
     def request_kinds_for(self, config: RewardBenchLengthConfig, capabilities: frozenset[RequestKind]) -> frozenset[RequestKind]:
         return frozenset({config.request_kind(capabilities)})
 
-    async def run(self, ctx: TaskContext) -> TaskOutput:
+    async def run(self, ctx: TaskContext) -> list[dict[str, Any]]:
+        """Score chosen and rejected of every pair (this shard's pairs, stratified by subset); one
+        record per pair with the rewards and length features (analysis.pair_records)."""
         config: RewardBenchLengthConfig = ctx.config
         kind = resolve_reward_kind(config.reward, ctx.model.capabilities, ctx.model.info.name)
         reference = self._reference(ctx, config) if kind == "dpo" else None
-        pairs = load_pairs(config.source, ctx.limit)
+        pairs = ctx.take_shard(load_pairs(config.source, ctx.limit), key=lambda p: p.id, stratum=lambda p: p.subset)
         tokenizer = _tokenizer(ctx, config) if "tokens" in config.features else None
         ctx.progress.start(self.name, len(pairs))
 
@@ -65,26 +74,35 @@ class RewardBenchLengthTask(Task):
             return rewards
 
         rewards = await asyncio.gather(*(one(p) for p in pairs))
-        scored = _scored_pairs(config, pairs, rewards, tokenizer)
-        settings = config.settings(seed=ctx.seed)
-        outcomes = await asyncio.to_thread(evaluate_methods, scored, settings, ("original", *config.methods))
-        samples = sample_records(scored, outcomes, settings)
+        samples = pair_records(_scored_pairs(config, pairs, rewards, tokenizer))
+        label = reward_label(kind, config.ref_free_type)
         for record, pair, reward in zip(samples, pairs, rewards):
             record["truncated"] = reward.chosen_truncated or reward.rejected_truncated
+            # The same for every record; summarize reads them back (extra tables, plot title).
+            record.update(reward_kind=kind, reward=label, model=ctx.model.info.name)
             if ctx.log_samples:
                 record.update(prompt=pair.prompt, chosen=pair.chosen, rejected=pair.rejected)
-        label = reward_label(kind, config.ref_free_type)
-        plots = build_plots(ctx.artifacts_dir, scored, outcomes, settings, f"{ctx.model.info.name} ({label}), {scored.n} pairs")
         truncated = sum(1 for r in rewards if r.chosen_truncated or r.rejected_truncated)
         if truncated:
             log.warning("%d of %d pairs were truncated to the reward model's maximum length", truncated, len(pairs))
+        return samples
+
+    def summarize(self, samples: list[dict[str, Any]], config: RewardBenchLengthConfig, ctx: SummaryContext) -> Summary:
+        """Per-method calibrated rewards and RewardBench scores (analysis.evaluate_methods) from the records."""
+        scored = scored_pairs_from_records(samples, config.features)
+        settings = config.settings(seed=ctx.seed)
+        outcomes = evaluate_methods(scored, settings, ("original", *config.methods))
+        first = samples[0] if samples else {}
+        kind = str(first.get("reward_kind", config.reward))
+        label = str(first.get("reward", reward_label(kind, config.ref_free_type)))
+        title = f"{first.get('model', 'model')} ({label}), {scored.n} pairs"
+        plots = build_plots(ctx.artifacts_dir, scored, outcomes, settings, title)
         extra = build_extra(
             outcomes, scored, settings, reward_kind=kind, ref_free_type=config.ref_free_type if kind == "ref_free" else None,
-            reward=label, source=config.source, truncated_pairs=truncated, reference_model=config.reference_model or None,
+            reward=label, source=config.source, truncated_pairs=sum(1 for s in samples if s.get("truncated")),
+            reference_model=config.reference_model or None,
         )
-        return TaskOutput(
-            metrics=build_metrics(outcomes, scored.subsets, label, settings.n_boot), samples=samples, plots=plots, extra=extra
-        )
+        return Summary(metrics=build_metrics(outcomes, scored.subsets, label, settings.n_boot), plots=plots, extra=extra)
 
     def _reference(self, ctx: TaskContext, config: RewardBenchLengthConfig) -> Any:
         if ctx.load_model is None:

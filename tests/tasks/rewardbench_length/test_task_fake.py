@@ -27,13 +27,15 @@ def _run(bench_main, tmp_path: Path, *args: str) -> tuple[dict, list[dict]]:
     return load_result(path)["tasks"][TASK], load_samples(path, TASK)
 
 
-def _direct_logprobs(model_args: dict) -> list[tuple[float, int]]:
+def _direct_logprobs(model_args: dict) -> dict[str, list[tuple[float, int]]]:
+    """pair id -> [(logprob, tokens) of chosen, of rejected], asked of the backend directly."""
     backend = FakeBackend("fake-rm", model_args)
-    requests = []
+    out = {}
     for pair in load_pairs("sample", limit=LIMIT):
         prompt = (Message("user", pair.prompt),)
-        requests += [LoglikelihoodRequest(prompt, pair.chosen), LoglikelihoodRequest(prompt, pair.rejected)]
-    return [(a.logprob, a.continuation_tokens) for a in backend.loglikelihood(requests)]
+        answers = backend.loglikelihood([LoglikelihoodRequest(prompt, pair.chosen), LoglikelihoodRequest(prompt, pair.rejected)])
+        out[pair.id] = [(a.logprob, a.continuation_tokens) for a in answers]
+    return out
 
 
 @pytest.mark.parametrize("ref_free_type", ["avg", "sum"])
@@ -44,8 +46,9 @@ def test_ref_free_reward_is_the_mean_or_sum_of_token_logprobs(bench_main, tmp_pa
     entry, samples = _run(bench_main, tmp_path, *args)
     assert entry["extra"]["reward_kind"] == "ref_free" and entry["extra"]["ref_free_type"] == ref_free_type
     direct = _direct_logprobs({"capabilities": "loglikelihood"})
-    expected = [lp / tokens if ref_free_type == "avg" else lp for lp, tokens in direct]
+    expected = [lp / tokens if ref_free_type == "avg" else lp for s in samples for lp, tokens in direct[s["id"]]]
     observed = [v for s in samples for v in (s["score_chosen"], s["score_rejected"])]
+    assert sorted(s["id"] for s in samples) == sorted(direct)
     assert observed == pytest.approx(expected)
     score = next(m for m in entry["metrics"] if m["name"] == "score_original")
     assert "ref_free_type" not in score["description"] and f", {ref_free_type}:" in score["description"]
