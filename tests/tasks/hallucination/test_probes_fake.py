@@ -1,0 +1,166 @@
+"""The hallucination probes on the fake backend: the group runs, prompts follow lm-eval, records
+rebuild the metrics, truncation and batching checks are recorded, the hub path fails in one line."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from bench.harness import registry
+from bench.harness.architecture import ArchitectureInfo
+from bench.harness.backends.fake import FakeBackend
+from bench.harness.client import ModelClient
+from bench.harness.config import EvalConfig
+from bench.harness.errors import DataError
+from bench.harness.progress import Progress
+from bench.harness.samples import canonical_samples
+from bench.harness.scheduler import evaluate
+from bench.harness.task import SummaryContext, TaskContext
+from bench.tasks.hallucination import (
+    HalluFaithdialTask,
+    HalluNqOpen8Task,
+    HalluTruthfulqaMc1Task,
+    HalluXsumTask,
+)
+from bench.tasks.hallucination.data import build_prompt, demos_for, load_items
+from bench.tasks.hallucination.probes import PROBES
+
+LM_EVAL_TASKS = Path(__import__("lm_eval").__file__).parent / "tasks"
+
+
+@pytest.fixture(autouse=True)
+def probe_tasks() -> None:
+    """Registered in-process too: a stale bench_harness.egg-info in the working tree can hide entry points."""
+    import bench.tasks.hallucination as plugin
+
+    for name in plugin.__all__:
+        task = getattr(plugin, name)
+        if name != "ProbeTask":
+            registry.register_task(task.name, task)
+
+
+def _run(tmp_path: Path, tasks: str, limit: int = 3) -> tuple[int, dict[str, Any], Path]:
+    config = EvalConfig(tasks=(tasks,), backend="fake", model="fake-model", limit=limit,
+                        output_path=str(tmp_path / "out"), cache_path=str(tmp_path / "cache.sqlite"),
+                        show_progress=False)
+    outcome = evaluate(config)
+    return outcome.exit_code, json.loads(outcome.result_path.read_text()), outcome.result_path
+
+
+def test_the_group_runs_every_probe_with_scores_and_intervals_in_range(tmp_path: Path) -> None:
+    code, document, _ = _run(tmp_path, "hallucination", limit=5)
+    assert code == 0
+    assert set(document["tasks"]) == set(PROBES)
+    for name, entry in document["tasks"].items():
+        assert entry["status"] == "ok", name
+        assert entry["config"]["category"] in ("factuality", "faithfulness")
+        assert entry["config"]["shots"] == PROBES[name].shots
+        headline = next(m for m in entry["metrics"] if m["name"] == entry["headline_metric"])
+        assert 0.0 <= headline["value"] <= 1.0 and headline["n"] == min(5, headline["n"])
+        if headline["ci_low"] is not None:
+            assert 0.0 <= headline["ci_low"] <= headline["value"] <= headline["ci_high"] <= 1.0
+    assert any(m["name"] == "majority_baseline" for m in document["tasks"]["hallu_fever"]["metrics"])
+
+
+def test_summarize_rebuilds_the_metrics_from_the_written_records(tmp_path: Path) -> None:
+    _, document, result_path = _run(tmp_path, "hallu_squadv2", limit=6)
+    entry = document["tasks"]["hallu_squadv2"]
+    written = [json.loads(line) for line in (result_path.parent / entry["samples_file"]).read_text().splitlines()]
+    from bench.tasks.hallucination import HalluSquadv2Task
+
+    config = HalluSquadv2Task.config_class()
+    again = HalluSquadv2Task().summarize(canonical_samples(written), config, SummaryContext(0, tmp_path))
+    assert [m.value for m in again.metrics] == pytest.approx([m["value"] for m in entry["metrics"]])
+
+
+def test_nq_open_prompt_is_lm_evals_layout_with_eight_demos() -> None:
+    spec = yaml.safe_load((LM_EVAL_TASKS / "nq_open" / "nq_open.yaml").read_text())
+    config = HalluNqOpen8Task.config_class()
+    assert config.instruction == spec["description"] and config.fewshot_delimiter == spec["fewshot_delimiter"]
+    assert list(config.stops) == spec["generation_kwargs"]["until"]
+    items, pool = load_items(PROBES["hallu_nq_open_8"], "sample")
+    demos = demos_for(items[0], pool, 8)
+    assert len(demos) == 8 and items[0] not in demos and demos == demos_for(items[0], pool, 8)
+    prompt = build_prompt(items[0], demos, config.instruction, config.query, config.target,
+                          config.fewshot_delimiter, config.target_delimiter)
+    expected = "Answer these questions:\n\n" + "".join(f"Q: {d['question']}?\nA: {d['answer']}\n" for d in demos)
+    assert prompt == expected + f"Q: {items[0]['question']}?\nA:"
+
+
+def test_truthfulqa_prompt_equals_lm_evals_template() -> None:
+    import jinja2
+
+    spec_text = (LM_EVAL_TASKS / "truthfulqa" / "truthfulqa_mc1.yaml").read_text()
+    template = yaml.safe_load(spec_text)["doc_to_text"]
+    item = load_items(PROBES["hallu_truthfulqa_mc1"], "sample")[0][0]
+    theirs = jinja2.Template(template).render(question=item["question"])
+    config = HalluTruthfulqaMc1Task.config_class()
+    assert build_prompt(item, [], config.instruction, config.query, "", "", " ") == theirs
+
+
+def test_64_shot_prompts_use_64_demos_from_the_shipped_pool() -> None:
+    items, pool = load_items(PROBES["hallu_triviaqa_64"], "sample")
+    assert len(pool) >= 65 and all(len(demos_for(item, pool, 64)) == 64 for item in items[:5])
+
+
+def test_hub_data_offline_is_one_clear_data_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    with pytest.raises(DataError, match=r"hallu_xsum.*EdinburghNLP/xsum.*data=sample"):
+        load_items(PROBES["hallu_xsum"], "hub")
+
+
+def test_every_shipped_sample_loads_and_matches_its_sha256() -> None:
+    import hashlib
+
+    folder = Path(load_items.__globals__["DATA_DIR"])
+    source = (folder / "SOURCE.md").read_text()
+    for probe in PROBES.values():
+        items, _ = load_items(probe, "sample")
+        assert items and len({i["id"] for i in items}) == len(items)
+        digest = hashlib.sha256((folder / probe.sample_file).read_bytes()).hexdigest()
+        assert f"{digest}  {probe.sample_file}" in source, probe.sample_file
+
+
+def _context(backend: FakeBackend, config: Any, limit: int | None = None) -> TaskContext:
+    return TaskContext(model=ModelClient(backend), config=config, seed=0, limit=limit, artifacts_dir=Path("."),
+                       progress=Progress(enabled=False), rng=random.Random(0), log=logging.getLogger("test"))
+
+
+def test_recurrent_models_get_the_batching_check_and_attention_models_do_not() -> None:
+    recurrent = FakeBackend("fake-mamba")
+    recurrent.info = dataclasses.replace(recurrent.info, architecture=ArchitectureInfo(family="recurrent"))
+    task = HalluFaithdialTask()
+    records = asyncio.run(task.run(_context(recurrent, task.config_class(batch_check_n=3), limit=5)))
+    checked = [r for r in records if "batch_equal" in r]
+    assert len(checked) == 3 and all(r["batch_equal"] for r in checked)  # the fake backend is batch-invariant
+    summary = task.summarize(canonical_samples(records), task.config_class(), SummaryContext(0, Path(".")))
+    assert summary.metric("batch_mismatches").value == 0 and summary.extra["batch_check"] == {"checked": 3, "differing": 0}
+    attention = FakeBackend("fake-llama")
+    attention.info = dataclasses.replace(attention.info, architecture=ArchitectureInfo(family="attention"))
+    records = asyncio.run(task.run(_context(attention, task.config_class(), limit=5)))
+    assert not any("batch_equal" in r for r in records)
+
+
+def test_a_batch_difference_is_counted() -> None:
+    records = [{"id": f"x{i}", "shots": 8, "logliks": [-1.0, -2.0], "gold": i % 2, "choices": ["Yes", "No"],
+                "batch_equal": i != 1} for i in range(4)]
+    summary = HalluFaithdialTask().summarize(records, HalluFaithdialTask.config_class(), SummaryContext(0, Path(".")))
+    assert summary.metric("batch_mismatches").value == 1
+    assert summary.metric("acc").value == 0.5 and summary.metric("majority_baseline").value == 0.5
+
+
+def test_prompts_longer_than_the_context_are_counted_as_truncated() -> None:
+    backend = FakeBackend("fake-short-context")
+    backend.info = dataclasses.replace(backend.info, architecture=ArchitectureInfo(family="attention", context_length=40))
+    task = HalluXsumTask()
+    records = asyncio.run(task.run(_context(backend, task.config_class(), limit=3)))
+    assert all(r["truncated"] for r in records)  # 2-shot article prompts + 64 new tokens > 40
+    summary = task.summarize(canonical_samples(records), task.config_class(), SummaryContext(0, Path(".")))
+    assert summary.metric("truncated_prompts").value == 3 and summary.extra["truncated_prompts"] == 3
