@@ -174,42 +174,28 @@ class ProbeTask(Task):
         probe = self.probe
         metrics: list[MetricValue] = []
         n = len(samples)
-        if probe.kind in ("exact_match", "contains"):
-            regexes = probe.regexes_to_ignore
-            scores = [exact_match(s["response"], s["golds"], regexes) if probe.kind == "exact_match"
-                      else _contains(s["response"], s["golds"]) for s in samples]
+        scores = headline_sample_scores(probe, samples)
+        if probe.kind in ("exact_match", "contains", "choice", "detection"):
             metrics.append(metric_value(probe.headline, proportion_estimate(sum(scores), n), "higher",
                                         description=_normalisation(probe)))
-        elif probe.kind == "squad":
+        else:
+            metrics.append(metric_value(probe.headline, bounded_mean_estimate(scores, 0.0, 1.0, seed=ctx.seed), "higher",
+                                        description=_normalisation(probe)))
+        if probe.kind == "squad":
             exact = [squad_exact(_squad_answer(s["response"]), s["golds"]) for s in samples]
-            f1 = [squad_f1(_squad_answer(s["response"]), s["golds"]) for s in samples]
-            metrics.append(metric_value("f1", bounded_mean_estimate(f1, 0.0, 1.0, seed=ctx.seed), "higher",
-                                        description="SQuAD v2 token F1 (best over golds)"))
             metrics.append(metric_value("exact", proportion_estimate(sum(exact), n), "higher",
                                         description="SQuAD v2 exact match"))
-            has_answer = [s for s in samples if any(g.strip() for g in s["golds"])]
-            metrics.append(MetricValue("has_answer_share", len(has_answer) / n if n else float("nan"), "none", n,
+            answerable = sum(any(g.strip() for g in s["golds"]) for s in samples)
+            metrics.append(MetricValue("has_answer_share", answerable / n if n else float("nan"), "none", n,
                                        description="share of answerable questions"))
-        elif probe.kind == "rouge":
-            scores = [rouge_l(s["response"], s["golds"][0]) for s in samples]
-            metrics.append(metric_value("rougeL", bounded_mean_estimate(scores, 0.0, 1.0, seed=ctx.seed), "higher",
-                                        description="ROUGE-L F1 (rouge_score, stemmed)"))
-        elif probe.kind == "mc2":
-            scores = [mc2_true_mass(s["logliks"], s["labels"]) for s in samples]
-            metrics.append(metric_value("mc2", bounded_mean_estimate(scores, 0.0, 1.0, seed=ctx.seed), "higher",
-                                        description="probability mass on true answers"))
-        else:
-            correct = [mc1_correct(s["logliks"], s["gold"]) for s in samples]
-            metrics.append(metric_value("acc", proportion_estimate(sum(correct), n), "higher",
-                                        description=_normalisation(probe)))
-            if probe.kind == "detection":
-                golds = [s["gold"] for s in samples]
-                predicted = [choice_index(s["logliks"]) for s in samples]
-                metrics.append(MetricValue("majority_baseline", majority_baseline(golds), "none", n,
-                                           description="accuracy of always answering the most frequent gold label"))
-                metrics.append(MetricValue("predicted_first_share", sum(p == 0 for p in predicted) / n if n else float("nan"),
-                                           "none", n, description=f"share of answers '{samples[0]['choices'][0]}'"
-                                           if samples else "share of first-choice answers"))
+        if probe.kind == "detection":
+            golds = [s["gold"] for s in samples]
+            predicted = [choice_index(s["logliks"]) for s in samples]
+            first = f"'{samples[0]['choices'][0]}'" if samples else "the first choice"
+            metrics.append(MetricValue("majority_baseline", majority_baseline(golds), "none", n,
+                                       description="accuracy of always answering the most frequent gold label"))
+            metrics.append(MetricValue("predicted_first_share", sum(p == 0 for p in predicted) / n if n else float("nan"),
+                                       "none", n, description=f"share of answers {first}"))
         extra: dict[str, Any] = {"category": config.category, "subcategory": config.subcategory, "kind": probe.kind,
                                  "shots_used": sorted({int(s.get("shots", 0)) for s in samples})}
         if probe.generates:
@@ -225,6 +211,21 @@ class ProbeTask(Task):
             metrics.append(MetricValue("batch_mismatches", float(extra["batch_check"]["differing"]), "lower", len(checked),
                                        description="greedy outputs that differ between one batch and one at a time"))
         return Summary(metrics=metrics, extra=extra)
+
+
+def headline_sample_scores(probe: Probe, samples: list[dict[str, Any]]) -> list[float]:
+    """Each record's contribution to the probe's headline metric (its mean), in [0, 1]."""
+    if probe.kind == "exact_match":
+        return [exact_match(s["response"], s["golds"], probe.regexes_to_ignore) for s in samples]
+    if probe.kind == "contains":
+        return [_contains(s["response"], s["golds"]) for s in samples]
+    if probe.kind == "squad":
+        return [squad_f1(_squad_answer(s["response"]), s["golds"]) for s in samples]
+    if probe.kind == "rouge":
+        return [rouge_l(s["response"], s["golds"][0]) for s in samples]
+    if probe.kind == "mc2":
+        return [mc2_true_mass(s["logliks"], s["labels"]) for s in samples]
+    return [mc1_correct(s["logliks"], s["gold"]) for s in samples]
 
 
 def _item_key(prompts: dict[Any, str], record_id: str) -> Any:

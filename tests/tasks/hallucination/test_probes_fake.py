@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 import yaml
-from bench.harness import registry
 from bench.harness.architecture import ArchitectureInfo
 from bench.harness.backends.fake import FakeBackend
 from bench.harness.client import ModelClient
@@ -33,17 +32,6 @@ from bench.tasks.hallucination.data import build_prompt, demos_for, load_items
 from bench.tasks.hallucination.probes import PROBES
 
 LM_EVAL_TASKS = Path(__import__("lm_eval").__file__).parent / "tasks"
-
-
-@pytest.fixture(autouse=True)
-def probe_tasks() -> None:
-    """Registered in-process too: a stale bench_harness.egg-info in the working tree can hide entry points."""
-    import bench.tasks.hallucination as plugin
-
-    for name in plugin.__all__:
-        task = getattr(plugin, name)
-        if name != "ProbeTask":
-            registry.register_task(task.name, task)
 
 
 def _run(tmp_path: Path, tasks: str, limit: int = 3) -> tuple[int, dict[str, Any], Path]:
