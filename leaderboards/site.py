@@ -245,7 +245,8 @@ def build_site(results_dir: str | Path, site_dir: str | Path, title: str = "benc
     write_json_atomic(data / "leaderboard.json", {
         "columns": [c.__dict__ for c in board.columns],
         "models": [
-            {"model": row.model_name, "mean_rank": row.mean_rank, "latest_run": row.latest_run.run_id,
+            {"model": row.model_name, "mean_rank": row.mean_rank, "aggregates": row.aggregates,
+             "latest_run": row.latest_run.run_id,
              "cells": {slug: {"run_id": cell.run.run_id, "metric": cell.metric.to_json() if cell.metric else None,
                               "rank": cell.rank} for slug, cell in row.cells.items()}}
             for row in board.rows

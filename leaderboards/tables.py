@@ -12,13 +12,18 @@ finished that task at that version, and every older run stays in the history.
 1 (best) .. k with ties sharing the lowest rank (scipy.stats.rankdata, method "min"), and a
 model's mean rank is the mean over the columns it has a value in. Columns with a single model
 rank nobody: being first of one says nothing.
+
+Aggregate score columns (`AGGREGATE_SCORES`) sit beside the mean rank: a model's factuality
+(faithfulness) score is the unweighted mean of the headline values in [0, 1] of its cells whose
+task config says `category = "factuality"` ("faithfulness") -- the hallucination probes'
+(Hallucinations Leaderboard) definition, bench.metrics.hallucination_scores.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -31,6 +36,7 @@ from bench.leaderboards.collection import (
     model_page_slug,
     shown_interval,
 )
+from bench.metrics.hallucination_scores import unweighted_score
 from scipy.stats import rankdata
 
 
@@ -69,6 +75,7 @@ class ModelRow:
     n_runs: int
     cells: dict[str, Cell]  # by column slug
     mean_rank: float | None
+    aggregates: dict[str, float] = field(default_factory=dict)  # factuality / faithfulness scores it has
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,7 @@ class Board:
     rows: tuple[ModelRow, ...]
     runs: tuple[RunEntry, ...]  # newest first
     skipped: tuple[SkippedFile, ...]
+    aggregate_names: tuple[str, ...] = ()  # the AGGREGATE_SCORES some model has
 
     def runs_of(self, model_name: str) -> list[RunEntry]:
         return [r for r in self.runs if r.model_name == model_name]
@@ -138,6 +146,21 @@ def _columns(runs: tuple[RunEntry, ...]) -> list[Column]:
     return columns
 
 
+AGGREGATE_SCORES = ("factuality", "faithfulness")
+
+
+def aggregate_scores(cells: dict[str, Cell]) -> dict[str, float]:
+    """{score name: unweighted mean of the headline values of the cells of that task category}."""
+    scores = {}
+    for name in AGGREGATE_SCORES:
+        values = {slug: cell.metric.value for slug, cell in cells.items()
+                  if cell.task.config.get("category") == name and cell.metric is not None and cell.metric.has_value
+                  and 0.0 <= cell.metric.value <= 1.0}
+        if values:
+            scores[name] = unweighted_score(values)
+    return scores
+
+
 def _version_key(version: str) -> tuple[Any, ...]:
     return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"[.\-]", version))
 
@@ -183,11 +206,13 @@ def build_board(collection: Collection) -> Board:
         ModelRow(
             model_name=name, slug=model_page_slug(name), latest_run=latest_by_model[name], n_runs=counts[name],
             cells=raw_cells[name], mean_rank=float(np.mean(rank_lists[name])) if rank_lists[name] else None,
+            aggregates=aggregate_scores(raw_cells[name]),
         )
         for name in latest_by_model
     ]
     rows.sort(key=lambda r: (r.mean_rank is None, r.mean_rank if r.mean_rank is not None else 0.0, r.model_name))
-    return Board(tuple(columns), tuple(rows), runs, collection.skipped)
+    present = tuple(name for name in AGGREGATE_SCORES if any(name in row.aggregates for row in rows))
+    return Board(tuple(columns), tuple(rows), runs, collection.skipped, present)
 
 
 # ------------------------------------------------------------------------------ data files
@@ -199,6 +224,8 @@ def overview_frame(board: Board) -> pd.DataFrame:
     for row in board.rows:
         record: dict[str, Any] = {"model": row.model_name, "mean_rank": row.mean_rank,
                                   "latest_run": row.latest_run.run_id, "runs": row.n_runs}
+        for name in board.aggregate_names:
+            record[f"{name} score"] = row.aggregates.get(name)
         for column in board.columns:
             cell = row.cells.get(column.slug)
             metric = cell.metric if cell else None
