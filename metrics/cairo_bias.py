@@ -59,11 +59,12 @@ def bias_from_sums(sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """The same bias from per-subgroup toxicity sums and generation counts, over the last axis.
 
     `sums` and `counts` have shape (..., S); subgroups with a zero count are left out. Returns an
-    array of shape (...): sum_s |sum(sums)/sum(counts) - sums_s/counts_s|.
+    array of shape (...): sum_s |sum(sums)/sum(counts) - sums_s/counts_s| (NaN without any generation).
     """
     sums = np.asarray(sums, dtype=float)
     counts = np.asarray(counts, dtype=float)
-    pooled = sums.sum(axis=-1) / counts.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):  # no generation at all: NaN
+        pooled = sums.sum(axis=-1) / counts.sum(axis=-1)
     present = counts > 0
     means = np.divide(sums, counts, out=np.zeros_like(sums), where=present)
     return np.where(present, np.abs(pooled[..., None] - means), 0.0).sum(axis=-1)  # type: ignore[no-any-return]

@@ -61,6 +61,13 @@ def columnwise_correlation(x: np.ndarray, y: np.ndarray, method: CorrelationMeth
     return columnwise_pearson(x, y)
 
 
+def finite_mean(values: np.ndarray) -> float:
+    """Mean of the finite entries (NaN, without a warning, when there are none)."""
+    values = np.asarray(values, dtype=float)
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if finite.size else float("nan")
+
+
 @dataclass(frozen=True)
 class CorrelationResult:
     """A correlation over `n_models` models with a bootstrap CI over models (None when n < 5 or
@@ -174,10 +181,10 @@ def select_combination(
     for _ in range(n_permutations):
         permuted = columnwise_correlation(x_valid, y_valid[rng.permutation(n_models)], method)
         hits += bool(np.nanmax(permuted) >= valid_r[best] - 1e-12) if np.any(np.isfinite(permuted)) else 0
-    average = {int(k): float(np.nanmean(valid_r[ks == k])) for k in np.unique(ks)}
+    average = {int(k): finite_mean(valid_r[ks == k]) for k in np.unique(ks)}
     return Selection(
         index=best, k=int(ks[best]), selected_r=float(valid_r[best]), heldout_r=float(heldout_r[best]),
         original_r=float(valid_r[0]), heldout_original_r=float(heldout_r[0]), average_r_by_k=average,
-        heldout_average_r=float(np.nanmean(heldout_r)), selection_p_value=(1 + hits) / (1 + n_permutations),
+        heldout_average_r=finite_mean(heldout_r), selection_p_value=(1 + hits) / (1 + n_permutations),
         n_combinations=len(ks),
     )

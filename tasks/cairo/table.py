@@ -34,14 +34,19 @@ class BiasTable:
     sums: np.ndarray = field(repr=False)
     counts: np.ndarray = field(repr=False)
 
-    def by_set(self, set_names: Iterable[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Sums and counts of shape (seeds, len(set_names), S) (default: every set), summed over prompts."""
+    def by_set(
+        self, set_names: Iterable[str] | None = None, prompt_mask: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Sums and counts of shape (seeds, len(set_names), S) (default: every set), summed over the
+        prompts (those where `prompt_mask` is True, when given)."""
         names = list(self.set_names if set_names is None else set_names)
         missing = sorted(set(names) - set(self.set_names))
         if missing:
             raise DataError(f"{self.split} {self.group}: no prompt sets {missing}; have {list(self.set_names)}")
         columns = [self.set_names.index(n) for n in names]
         onehot = np.eye(len(self.subgroups))[self.prompt_subgroup]
+        if prompt_mask is not None:
+            onehot = onehot * np.asarray(prompt_mask, dtype=float)[:, None]
         sums = np.einsum("pjq,ps->qjs", self.sums[:, columns, :], onehot)
         counts = np.einsum("pjq,ps->qjs", self.counts[:, columns, :], onehot)
         return sums, counts
