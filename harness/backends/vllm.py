@@ -111,7 +111,7 @@ class VLLMBackend(Backend):
                 try:
                     self._engine = AsyncLLM.from_engine_args(self.engine_args())
                 except Exception as exc:  # engine start-up errors come in many types
-                    raise BackendError(f"vLLM engine failed to start for {self.info.name!r}: {type(exc).__name__}: {exc}") from exc
+                    raise BackendError(f"vLLM engine failed to start for {self.info.name!r}: {_one_line(exc)}") from exc
         return self._engine
 
     async def start(self) -> None:
@@ -128,6 +128,7 @@ class VLLMBackend(Backend):
 
     async def _final_output(self, token_ids: list[int], sampling: Any) -> Any:
         from vllm.inputs import TokensPrompt
+        from vllm.v1.engine.exceptions import EngineDeadError
 
         engine = await self._ensure_engine()
         final = None
@@ -142,6 +143,10 @@ class VLLMBackend(Backend):
                 f"vLLM did not finish a request within request_timeout={self.args.request_timeout:g} s "
                 "(a stuck engine, or a queue longer than that: raise it with --model-args request_timeout=SECONDS)"
             ) from None
+        except EngineDeadError as exc:  # a worker crashed: every later request would fail the same way
+            raise BackendError(
+                f"vLLM's engine for {self.info.name!r} died while serving requests (its log above says why): {_one_line(exc)}"
+            ) from exc
         if final is None:
             raise BackendError("vLLM returned no output")
         return final
@@ -231,6 +236,20 @@ def structured_outputs_params(constraint: Constraint | None) -> Any:
     if constraint.kind == "regex":
         return StructuredOutputsParams(regex=constraint.pattern)
     return StructuredOutputsParams(json=constraint.json_schema)
+
+
+def _one_line(exc: BaseException, limit: int = 400) -> str:
+    """`Type: message` on one bounded line (vLLM's config errors are multi-line pydantic reports)."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):  # pydantic.ValidationError: the messages without input dumps
+        try:
+            text = "; ".join(str(e.get("msg", e)) for e in errors())
+        except Exception:  # noqa: BLE001 - fall back to the plain message
+            text = str(exc)
+    else:
+        text = str(exc)
+    flat = " ".join(f"{type(exc).__name__}: {text}".split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
 def _vllm_device() -> str:
