@@ -21,8 +21,8 @@ META_VERBS = frozenset({
 DEFAULT_COMMAND = "look"
 MAX_COMMAND_CHARS = 80
 # Where a second command starts: a sentence or clause boundary, or an explicit sequencing word.
-_SPLIT = re.compile(r"[.;,!?\n]| then | and then ")
-_NOT_ALLOWED = re.compile(r"[^a-z0-9' -]+")
+_SPLIT = re.compile(r"[.;,!?\n]| then | and then ", re.IGNORECASE)
+_NOT_ALLOWED = re.compile(r"[^A-Za-z0-9' -]+")
 
 
 @dataclass(frozen=True)
@@ -37,18 +37,20 @@ class SanitisedCommand:
 
 def sanitise_command(text: str) -> SanitisedCommand:
     """Exactly one game command from free text: the first non-empty line, a leading '>' and
-    quotes removed, lower-cased, cut at the first clause boundary (".", ";", ",", " then "),
-    characters outside [a-z0-9' -] removed, spaces collapsed, at most MAX_COMMAND_CHARS.
-    Empty text or a meta-command (quit, restart, save, ...) becomes DEFAULT_COMMAND ("look")."""
+    quotes removed, cut at the first clause boundary (".", ";", ",", " then ", any case),
+    characters outside [A-Za-z0-9' -] removed, spaces collapsed, at most MAX_COMMAND_CHARS.
+    Case is kept: the game's parser ignores it, and admissible commands keep theirs ("cook
+    potato with BBQ"). Empty text or a meta-command (quit, restart, save, ...) becomes
+    DEFAULT_COMMAND ("look")."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     first = lines[0] if lines else ""
-    first = first.lstrip(">").strip().strip("\"'`").lower()
+    first = first.lstrip(">").strip().strip("\"'`")
     parts = [p for p in _SPLIT.split(f" {first} ") if p.strip()]
     command = parts[0] if parts else ""
     command = re.sub(r"\s+", " ", _NOT_ALLOWED.sub(" ", command)).strip()[:MAX_COMMAND_CHARS].strip()
     if not command:
         return SanitisedCommand(DEFAULT_COMMAND, text, True, "empty")
-    if command.split()[0] in META_VERBS:
+    if command.split()[0].lower() in META_VERBS:
         return SanitisedCommand(DEFAULT_COMMAND, text, True, "meta")
     if command == text:
         return SanitisedCommand(command, text, False)

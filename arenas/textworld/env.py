@@ -19,6 +19,7 @@ from the input, if it does.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,10 @@ class TextWorldEnv(gym.Env[str, str]):
             # The env class directly, not textworld.gym.register_game + make: the registry is a
             # process-wide dict that grows with every registration.
             self._env = TextworldGymEnv([self.game_path], request_infos=request_infos())
-        observation, infos = self._env.reset()
+        with warnings.catch_warnings():
+            # Jericho warns that it cannot track TextWorld stories' score; TextWorld tracks it itself.
+            warnings.filterwarnings("ignore", message=".*is not fully supported", module="jericho")
+            observation, infos = self._env.reset()
         self.steps, self.score, self.done = 0, float(infos["score"]), False
         self.last_observation = clean_observation(observation)
         info = self._info(infos)

@@ -67,6 +67,7 @@ def memory_record(setting: str, agent: str, kind: str, items: Sequence[str], sou
         "id": f"memory/{agent}",
         "record": "memory",
         "setting": setting,
+        "phase": "memory",
         "agent": agent,
         "memory_kind": kind,
         "items": list(items),
