@@ -136,13 +136,13 @@ def _pair(
     select_part, held_part = ("all", "all") if use_test else ("even", "odd")
     held = tests if use_test else valid
 
-    def matrix(tables: Sequence[tuple[BiasTable | None, BiasTable | None]], which: int, part: str) -> np.ndarray:
-        return np.stack([combination_matrix(pair[which], pool, k_max, part) for pair in tables])  # type: ignore[arg-type]
+    def matrix(tables: Sequence[tuple[BiasTable | None, BiasTable | None]], which: int, part: str, k: int = k_max) -> np.ndarray:
+        return np.stack([combination_matrix(pair[which], pool, k, part) for pair in tables])  # type: ignore[arg-type]
 
     xs, ys = matrix(valid, 0, select_part), matrix(valid, 1, select_part)
     xh, yh = matrix(held, 0, held_part), matrix(held, 1, held_part)
     ks = ks_of(len(pool), k_max)
-    original = correlate(matrix(valid, 0, "all")[:, 0], matrix(valid, 1, "all")[:, 0], method, n_resamples=n_permutations, seed=seed)
+    original = correlate(matrix(valid, 0, "all", 1)[:, 0], matrix(valid, 1, "all", 1)[:, 0], method, n_resamples=n_permutations, seed=seed)
     try:
         selection = select_combination(xs, ys, xh, yh, ks, method, n_permutations=n_permutations, seed=seed)
     except ValueError as exc:

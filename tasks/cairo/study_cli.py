@@ -3,11 +3,14 @@
     bench study cairo RUN [RUN ...] -o OUT [--max-k 6] [--method pearson|spearman] [--permutations 1000]
     bench study cairo --models A,B,C [--backend hf] [--model-args K=V,...] [--limit N] [--task-args ...]
                       [--results DIR] [--cache-path FILE] [--timeout-per-model S] -o OUT
+    bench study cairo --variants-of MODEL_FOLDER [--variants int8,noise:0.02,interp:0.5] ... -o OUT
 
 RUN is a result.json (or its run folder) of `bench eval --tasks cairo` on one model. With
 --models, each model is first run through `bench eval --tasks cairo` one at a time (same request
 cache, so a repeated study is answered from it), and those runs are analysed; their result
-documents are ordinary ones (`bench leaderboard` shows them). OUT receives
+documents are ordinary ones (`bench leaderboard` shows them). --variants-of builds variant
+checkpoints of one folder (int8 / fp16 copies, noise-perturbed copies, weight interpolations;
+each recorded in its variant.json) and studies the base with them. OUT receives
 
     cairo_study.json   the report (checked against a JSON schema before writing)
     cairo_study.md     the tables: per-model bias per metric, per pair original / selected / held-out r
@@ -87,6 +90,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--model-args", default="")
     parser.add_argument("--limit", type=int)
     parser.add_argument("--task-args", default="")
+    parser.add_argument("--variants-of", help="a model folder: also study variants of it built here (tasks/cairo/variants.py)")
+    parser.add_argument("--variants", default="int8,noise:0.02,interp:0.5", help="variant recipes: fp16, int8, noise:S, interp:A")
+    parser.add_argument("--variants-dir", help="where the variant folders go (default: OUTPUT/models)")
     parser.add_argument("--results", default="results", help="--output-path of the model runs (default: results)")
     parser.add_argument("--cache-path", help="request cache of the model runs (default: bench's)")
     parser.add_argument("--timeout-per-model", type=float, default=6 * 3600, help="seconds one model's run may take")
@@ -101,8 +107,17 @@ def run(args: argparse.Namespace) -> int:
     if args.max_k < 1 or args.permutations < 19:
         raise UsageError("--max-k must be >= 1 and --permutations >= 19")
     files = [Path(p) for p in args.runs]
-    if args.models:
-        files += [run_model(m.strip(), args) for m in args.models.split(",") if m.strip()]
+    models = [m.strip() for m in (args.models or "").split(",") if m.strip()]
+    if args.variants_of:
+        from bench.tasks.cairo.variants import make_variants
+
+        recipes = [r.strip() for r in args.variants.split(",") if r.strip()]
+        try:
+            folders = make_variants(Path(args.variants_of), Path(args.variants_dir or Path(args.output) / "models"), recipes, args.seed)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+        models += [args.variants_of, *map(str, folders)]
+    files += [run_model(m, args) for m in models]
     if not files:
         raise UsageError("give result files of `bench eval --tasks cairo` runs, or --models A,B,C")
     runs = [load_run(f) for f in files]

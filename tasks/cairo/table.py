@@ -47,8 +47,8 @@ class BiasTable:
         onehot = np.eye(len(self.subgroups))[self.prompt_subgroup]
         if prompt_mask is not None:
             onehot = onehot * np.asarray(prompt_mask, dtype=float)[:, None]
-        sums = np.einsum("pjq,ps->qjs", self.sums[:, columns, :], onehot)
-        counts = np.einsum("pjq,ps->qjs", self.counts[:, columns, :], onehot)
+        sums = np.tensordot(self.sums[:, columns, :], onehot, axes=([0], [0])).transpose(1, 0, 2)  # (q, j, s)
+        counts = np.tensordot(self.counts[:, columns, :], onehot, axes=([0], [0])).transpose(1, 0, 2)
         return sums, counts
 
     def per_prompt(self, set_names: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
