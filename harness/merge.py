@@ -94,7 +94,7 @@ def merge(shard_dirs: list[str | Path], output: str | Path) -> MergeOutcome:
             if not entry.ok:
                 raise MergeError(f"task {name!r} failed in {part.label} ({entry.error}); run that shard again")
     out = Path(output)
-    _check_output(out, parts)
+    _check_output(out)
 
     records: dict[str, list[dict[str, Any]]] = {}
     for name in first.document.tasks:
@@ -173,18 +173,18 @@ def _check_same_run(first: _Part, part: _Part) -> None:
     a, b = first.document, part.document
     if a.config.seed != b.config.seed:
         raise MergeError(f"{part.label} ran with seed {b.config.seed}, {first.label} with seed {a.config.seed}")
+    for field in ("fingerprint", "backend", "backend_args"):
+        if getattr(a.model, field) != getattr(b.model, field):
+            raise MergeError(
+                f"{part.label} evaluated a different model than {first.label} ({field}: "
+                f"{_short(getattr(b.model, field))} vs {_short(getattr(a.model, field))})"
+            )
     config_a, config_b = _measured_config(a.config), _measured_config(b.config)
     for key in sorted(set(config_a) | set(config_b)):
         if config_a.get(key) != config_b.get(key):
             raise MergeError(
                 f"{part.label} differs from {first.label} in config key {key!r}: "
                 f"{_short(config_b.get(key))} vs {_short(config_a.get(key))}"
-            )
-    for field in ("fingerprint", "backend", "backend_args"):
-        if getattr(a.model, field) != getattr(b.model, field):
-            raise MergeError(
-                f"{part.label} evaluated a different model than {first.label} ({field}: "
-                f"{_short(getattr(b.model, field))} vs {_short(getattr(a.model, field))})"
             )
     if set(a.tasks) != set(b.tasks):
         raise MergeError(f"{part.label} has tasks {sorted(b.tasks)}, {first.label} has {sorted(a.tasks)}")
@@ -198,13 +198,11 @@ def _check_same_run(first: _Part, part: _Part) -> None:
                 )
 
 
-def _check_output(out: Path, parts: list[_Part]) -> None:
+def _check_output(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise MergeError(f"-o {str(out)!r} is a file; give a folder for the merged run")
     if (out / RESULT_FILENAME).exists():
         raise MergeError(f"-o {str(out)!r} already holds a result.json; choose a new folder")
-    if any(out.resolve() == p.folder.resolve() for p in parts):
-        raise MergeError(f"-o {str(out)!r} is one of the shard folders; choose a new folder")
 
 
 def _merged_document(parts: list[_Part], tasks: dict[str, TaskResult]) -> ResultDocument:

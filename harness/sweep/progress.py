@@ -47,6 +47,8 @@ class SweepProgress:
         unit = self.units[key]
         unit.attempts += 1
         unit.pids.append(pid)
+        if unit.state in ("done", "failed"):  # its finish was seen first (the same poll)
+            return
         unit.state = "running"
         retry = f", attempt {unit.attempts} (the previous worker died)" if unit.attempts > 1 else ""
         self._say(now, f"{key} running on {node[:8] or 'local'} pid {pid}{retry}")

@@ -161,11 +161,8 @@ def _execute(
     try:
         while pending:
             ready, pending = ray.wait(pending, num_returns=len(pending), timeout=POLL_S)
-            for key, pid, node in ray.get(reports.drain.remote(), timeout=60):
-                progress.started(key, pid, node, time.monotonic())
-                if on_start is not None:
-                    on_start(key, pid, node)
-            for ref in ready:
+            starts = ray.get(reports.drain.remote(), timeout=60)
+            for ref in ready:  # finishes first: the units they free are the ones the starts below took
                 unit = futures[ref]
                 try:
                     result: UnitResult = ray.get(ref, timeout=60)
@@ -176,6 +173,10 @@ def _execute(
                     continue
                 outcome.results[unit.key] = result
                 progress.done(unit.key, time.monotonic(), result.wall_time_s, result.cache_hits, result.requests, result.skipped)
+            for key, pid, node in starts:  # a unit that started and finished within one poll stays done
+                progress.started(key, pid, node, time.monotonic())
+                if on_start is not None:
+                    on_start(key, pid, node)
             if deadline is not None and time.monotonic() > deadline and pending:
                 for ref in pending:
                     ray.cancel(ref, force=True)

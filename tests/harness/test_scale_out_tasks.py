@@ -1,0 +1,115 @@
+"""Every registered task on the split contract, on the fake backend (fast tier):
+
+- `summarize` on the records as written reproduces the run's metrics (`bench rescore`, end to end);
+- `--shard i/3` runs merged with `bench merge` give exactly the unsharded run's metrics and records.
+
+All tasks run in one `bench eval` (they share the event loop), so the whole check is four runs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from bench.harness import registry
+from bench.harness.results import load_samples
+from bench_with_test_tasks import register_test_tasks
+
+LIMIT = 3
+SHARDS = 3
+
+# The lm-eval task needs a task definition; the same six-document local task the bridge test uses.
+LM_EVAL_ITEMS = [
+    {"country": "France", "choices": ["Paris", "Berlin", "Madrid"], "gold": 0},
+    {"country": "Germany", "choices": ["Rome", "Berlin", "Lisbon"], "gold": 1},
+    {"country": "Spain", "choices": ["Madrid", "Oslo", "Vienna"], "gold": 0},
+    {"country": "Italy", "choices": ["Athens", "Dublin", "Rome"], "gold": 2},
+]
+
+
+def _lm_eval_task(folder: Path) -> str:
+    data = folder / "capitals.jsonl"
+    data.write_text("".join(json.dumps(item) + "\n" for item in LM_EVAL_ITEMS))
+    (folder / "capitals.yaml").write_text(
+        "task: bench_capitals_scale\n"
+        "dataset_path: json\n"
+        f"dataset_kwargs:\n  data_files:\n    test: {data}\n"
+        "test_split: test\n"
+        "output_type: multiple_choice\n"
+        "doc_to_text: \"Q: What is the capital of {{country}}?\\nA:\"\n"
+        "doc_to_choice: \"{{choices}}\"\n"
+        "doc_to_target: \"{{gold}}\"\n"
+        "metric_list:\n  - metric: acc\n    aggregation: mean\n    higher_is_better: true\n"
+        "metadata:\n  version: 1.0\n"
+    )
+    return f"lm_eval.tasks=bench_capitals_scale,lm_eval.include_path={folder}"
+
+
+def _every_task() -> list[str]:
+    register_test_tasks()
+    return registry.task_names()
+
+
+def _split_tasks() -> list[str]:
+    """The tasks on the split contract (run -> records, summarize -> metrics); the others cannot be
+    rescored or merged (test_every_task_implements_summarize names them)."""
+    return [name for name in _every_task() if registry.load_task_class(name).implements_summarize()]
+
+
+def test_every_task_implements_summarize() -> None:
+    missing = [name for name in _every_task() if not registry.load_task_class(name).implements_summarize()]
+    assert not missing, f"tasks still computing metrics inside run (not rescorable, not mergeable): {missing}"
+
+
+def _result(folder: Path) -> Path:
+    [path] = folder.rglob("result.json")
+    return path
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, Path]:
+    """One unsharded run and its three shards of every registered task (fake backend, shared cache)."""
+    from conftest import run_bench_in_process
+
+    tmp = tmp_path_factory.mktemp("scale_out")
+    tasks = _split_tasks()
+    common = [
+        "eval", "--backend", "fake", "--model", "fake-scale", "--tasks", ",".join(tasks), "--limit", str(LIMIT),
+        *(["--task-args", _lm_eval_task(tmp)] if "lm_eval" in tasks else []), "--no-progress", "--cache-path", str(tmp / "cache.sqlite"),
+    ]
+    out = {}
+    for label, extra in [("full", [])] + [(f"shard{i}", ["--shard", f"{i}/{SHARDS}"]) for i in range(SHARDS)]:
+        result = run_bench_in_process(*common, "--output-path", str(tmp / label), *extra)
+        assert result.returncode == 0, result.stderr[-3000:]
+        out[label] = _result(tmp / label)
+    merged = run_bench_in_process("merge", *[str(out[f"shard{i}"].parent) for i in range(SHARDS)], "-o", str(tmp / "merged"))
+    assert merged.returncode == 0, merged.stderr
+    out["merged"] = tmp / "merged" / "result.json"
+    rescored = run_bench_in_process("rescore", str(out["full"].parent), "-o", str(tmp / "rescored"))
+    assert rescored.returncode == 0, rescored.stderr
+    out["rescored"] = tmp / "rescored" / "result.json"
+    return out
+
+
+@pytest.mark.parametrize("task", _split_tasks())
+def test_rescore_from_the_written_samples_reproduces_the_metrics(runs: dict[str, Path], task: str) -> None:
+    run = json.loads(runs["full"].read_text())["tasks"][task]
+    again = json.loads(runs["rescored"].read_text())["tasks"][task]
+    assert run["status"] == "ok", run["error"]
+    assert run["metrics"] and again["metrics"] == run["metrics"]
+    assert again["metrics_version"] == str(registry.load_task_class(task).metrics_version)
+    assert again["extra"] == run["extra"]
+
+
+@pytest.mark.parametrize("task", _split_tasks())
+def test_three_shards_merge_to_the_unsharded_run(runs: dict[str, Path], task: str) -> None:
+    full = json.loads(runs["full"].read_text())["tasks"][task]
+    merged = json.loads(runs["merged"].read_text())["tasks"][task]
+    assert merged["metrics"] == full["metrics"]
+    # The records are the same ones: the shards partition the units, nothing is evaluated twice.
+    assert load_samples(runs["merged"], task) == load_samples(runs["full"], task)
+    sizes = [json.loads(runs[f"shard{i}"].read_text())["tasks"][task]["n_samples"] for i in range(SHARDS)]
+    assert sum(sizes) == full["n_samples"]
+    if full["n_samples"] >= SHARDS:
+        assert all(size > 0 for size in sizes), sizes  # a real partition, not one shard doing everything
