@@ -78,13 +78,22 @@ class _Part:
         return f"shard {self.shard} ({str(self.folder)!r})"
 
 
-def merge(shard_dirs: list[str | Path], output: str | Path) -> MergeOutcome:
-    """Check that `shard_dirs` are the n shards of one run and write the merged run to `output`."""
+def merge(shard_dirs: list[str | Path], output: str | Path, tasks: list[str] | None = None) -> MergeOutcome:
+    """Check that `shard_dirs` are the n shards of one run and write the merged run to `output`.
+
+    `tasks` merges only those tasks of the run (the others are neither checked nor written), e.g.
+    to keep the finished tasks of a run where one task failed in a shard.
+    """
     from bench.harness.scheduler import task_seed
 
     if not shard_dirs:
         raise MergeError("no shard folders given: bench merge SHARD_DIR... -o OUT")
     parts = [_read_part(Path(d)) for d in shard_dirs]
+    if tasks:
+        unknown = sorted(set(tasks) - set(parts[0].document.tasks))
+        if unknown:
+            raise MergeError(f"--tasks {', '.join(unknown)} not in the run; it has: {', '.join(parts[0].document.tasks)}")
+        parts = [_only_tasks(p, tasks) for p in parts]
     _check_complete(parts)
     first = parts[0]
     for part in parts[1:]:
@@ -132,6 +141,13 @@ def merge(shard_dirs: list[str | Path], output: str | Path) -> MergeOutcome:
     target = out / RESULT_FILENAME
     write_json_atomic(target, data)
     return MergeOutcome(document, target)
+
+
+def _only_tasks(part: _Part, tasks: list[str]) -> _Part:
+    document = part.document
+    kept = {name: entry for name, entry in document.tasks.items() if name in tasks}
+    config = dataclasses.replace(document.config, tasks=tuple(name for name in document.config.tasks if name in kept))
+    return dataclasses.replace(part, document=dataclasses.replace(document, tasks=kept, config=config))
 
 
 def _read_part(folder: Path) -> _Part:
@@ -257,13 +273,15 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("shards", nargs="+", help="the shard run folders (or their result.json files)")
     parser.add_argument("-o", "--output", required=True, help="folder for the merged run")
+    parser.add_argument("--tasks", help="merge only these tasks of the run (comma-separated)")
     parser.set_defaults(func=cmd_merge)
 
 
 def cmd_merge(args: Any) -> int:
     from bench.harness.summary import format_result_table
 
-    outcome = merge(args.shards, args.output)
+    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()] if args.tasks else None
+    outcome = merge(args.shards, args.output, tasks)
     print(format_result_table(outcome.document))
     print(f"\nresult: {outcome.result_path}")
     return 0

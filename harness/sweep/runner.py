@@ -37,7 +37,7 @@ from bench.harness.sweep.progress import SweepProgress
 from bench.harness.sweep.store import ResultStore
 from bench.harness.sweep.unit import UnitBackendFailed, UnitResult, eval_config, run_unit
 
-__all__ = ["RayMissingError", "SweepOutcome", "import_ray", "plan_sweep", "run_sweep"]
+__all__ = ["RayMissingError", "SweepOutcome", "import_ray", "merge_results", "plan_sweep", "run_sweep"]
 
 RAY_EXTRA = "pip install 'bench-harness[ray]'"
 POLL_S = 0.25
@@ -137,7 +137,7 @@ def run_sweep(
         progress = SweepProgress([u.key for u in units], time.monotonic(), enabled=show_progress)
         outcome.progress = progress
         _execute(ray, sweep, units, progress, outcome, timeout_s, on_start)
-        _merge_all(sweep, units, store, outcome, progress)
+        merge_results(sweep, units, store, outcome, progress)
         if leaderboard and outcome.merged:
             outcome.leaderboard = _build_leaderboard(store, leaderboard)
     finally:
@@ -200,7 +200,7 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[-1] if text else ''}"[:300]
 
 
-def _merge_all(sweep: SweepConfig, units: list[Unit], store: ResultStore, outcome: SweepOutcome, progress: SweepProgress) -> None:
+def merge_results(sweep: SweepConfig, units: list[Unit], store: ResultStore, outcome: SweepOutcome, progress: SweepProgress) -> None:
     from bench.harness.merge import merge
 
     groups: dict[str, list[Unit]] = {}

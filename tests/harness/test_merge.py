@@ -95,6 +95,12 @@ def test_merge_refuses_an_unsharded_run_and_a_failed_task(bench_main, tmp_path: 
     (shards[2] / "result.json").write_text(json.dumps(document))
     error = _refused(bench_main, *map(str, shards), "-o", str(tmp_path / "m"))
     assert "task 'example_capitals' failed in shard 2/3" in error and "(boom); run that shard again" in error
+    # The run's other task still merges on its own.
+    result = bench_main("merge", *map(str, shards), "-o", str(tmp_path / "m"), "--tasks", "arithmetic_dialogue")
+    assert result.returncode == 0, result.stderr
+    merged = json.loads((tmp_path / "m" / "result.json").read_text())
+    assert list(merged["tasks"]) == ["arithmetic_dialogue"] and merged["config"]["tasks"] == ["arithmetic_dialogue"]
+    assert "not in the run" in _refused(bench_main, *map(str, shards), "-o", str(tmp_path / "m2"), "--tasks", "nope")
 
 
 def test_merge_output_must_be_a_new_folder(bench_main, tmp_path: Path, shards: list[Path]) -> None:
