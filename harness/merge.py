@@ -120,11 +120,12 @@ def merge(shard_dirs: list[str | Path], output: str | Path, tasks: list[str] | N
                 owner[key] = part.label
                 merged.append(record)
         records[name] = merged
+    installed = {name: load_task_for(entry, f"merged run {str(out)!r}") for name, entry in first.document.tasks.items()}
     out.mkdir(parents=True, exist_ok=True)  # every check passed: now write
 
-    tasks: dict[str, TaskResult] = {}
+    merged_tasks: dict[str, TaskResult] = {}
     for name, entry in first.document.tasks.items():
-        task, config = load_task_for(entry, f"merged run {str(out)!r}")
+        task, config = installed[name]
         samples = canonical_samples(records[name], name)
         samples_file = f"samples_{name}.jsonl"
         sha = write_jsonl_atomic(out / samples_file, samples)
@@ -133,9 +134,9 @@ def merge(shard_dirs: list[str | Path], output: str | Path, tasks: list[str] | N
             wall_time_s=round(sum(p.document.tasks[name].wall_time_s for p in parts), 3),
         )
         seed = task_seed(first.document.config.seed, name)
-        tasks[name] = summarize_entry(base, task, config, samples, seed, out, f"merged run {str(out)!r}")
+        merged_tasks[name] = summarize_entry(base, task, config, samples, seed, out, f"merged run {str(out)!r}")
 
-    document = _merged_document(parts, tasks)
+    document = _merged_document(parts, merged_tasks)
     data = json_safe(document)
     validate_result(data)
     target = out / RESULT_FILENAME
