@@ -340,5 +340,8 @@ def _cache_relevant_args(info: ModelInfo) -> str:
     speed_only = {
         "batch_size", "max_batch_size", "device", "max_concurrency", "timeout", "gpu_memory_utilization",
         "max_retries", "max_retry_after", "request_deadline", "request_timeout",
+        # how vLLM spreads the work (replicas, worker processes), not what a forward pass computes;
+        # tensor/pipeline sizes stay in the key: they can change the last bits of the numbers
+        "data_parallel_size", "distributed_executor_backend", "data_parallel_backend",
     }
     return ",".join(f"{k}={info.backend_args[k]}" for k in sorted(info.backend_args) if k not in speed_only)
