@@ -139,7 +139,7 @@ class LLMPlayer:
         history_window: int = 20,
         answer_mode: AnswerMode = "free",
         chooser: Chooser | None = None,
-        thoughts_max_chars: int = 160,
+        thoughts_max_chars: int = 80,
         keep_conversations: bool = True,
     ) -> None:
         if answer_mode not in ANSWER_MODES:

@@ -45,7 +45,7 @@ class UnoConfig:
     hand_size: int = 7
     max_turns: int = 5000
     answer_mode: AnswerMode = "constrained"
-    thoughts_max_chars: int = 160
+    thoughts_max_chars: int = 80
     max_tokens: int = 256
     temperature: float = 0.0
     max_retries: int = 2
