@@ -8,11 +8,14 @@ in batches of --batch-size, left-padded:
             batched per-token work, finished rows leaving the batch, the prefix KV store as the
             backend configures it, emptied before each run)
     raw     model.generate(input_ids, attention_mask, max_new_tokens, do_sample=False)
+    masked  bench with every row under a grammar (the regex `[^\n]*`: one xgrammar matcher per row,
+            the masks applied as one batched op each step): the cost of constrained decoding
+            (its tokens differ from the others', so it is timed, not compared)
 
 The greedy tokens of both sides are asserted equal (each row up to and including its first EOS).
 Runs alternate between the sides (--runs each, the order flipped every run); prints the median
-and range of wall and CPU seconds per side and dtype, the ratio bench/raw (goal <= 1.05), and the
-load average before and after.
+and range of wall and CPU seconds per side and dtype, the ratios bench/raw (goal <= 1.05) and
+masked/bench, and the load average before and after.
 
     .venv/bin/python benchmarks/hf_decode_loop.py [--prompts 32] [--max-tokens 32] [--batch-size 16]
         [--runs 3] [--dtypes float32,bfloat16] [--device cpu] [--threads N]
@@ -28,9 +31,10 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
+from bench.harness.backends.grammar import ConstraintGrammars
 from bench.harness.backends.hf_generation import PrefixKVStore, generate_batch
 from bench.harness.embedded_model import embedded_model_dir
-from bench.harness.requests import GenerationParams
+from bench.harness.requests import Constraint, GenerationParams
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
 TOPICS = ("the weather", "a card game", "gender bias in code", "reward models", "prime numbers", "a river", "UNO rules")
@@ -51,12 +55,13 @@ def prompts(tokenizer: Any, n: int) -> list[list[int]]:
 
 
 def run_bench(model: Any, tokenizer: Any, batches: list[list[list[int]]], max_tokens: int, device: torch.device,
-              store: PrefixKVStore) -> list[list[int]]:  # fmt: skip
+              store: PrefixKVStore, grammars: ConstraintGrammars | None = None) -> list[list[int]]:  # fmt: skip
     store.clear()
     eos = {tokenizer.eos_token_id}
+    params = GenerationParams(max_tokens=max_tokens, constraint=Constraint.regex(r"[^\n]*") if grammars else None)
     out: list[list[int]] = []
     for batch in batches:
-        out += generate_batch(model, tokenizer, batch, [GenerationParams(max_tokens=max_tokens)] * len(batch), eos, store, device)
+        out += generate_batch(model, tokenizer, batch, [params] * len(batch), eos, store, device, grammars)
     return out
 
 
@@ -94,25 +99,30 @@ def compare(name: str, args: argparse.Namespace, device: torch.device) -> None:
     encoded = prompts(tokenizer, args.prompts)
     batches = [encoded[i : i + args.batch_size] for i in range(0, len(encoded), args.batch_size)]
     store = PrefixKVStore(2 * 2**30)  # the backend's default prefix_cache_gb=2
+    grammars = ConstraintGrammars.for_hf_tokenizer(tokenizer, model.config.vocab_size, [tokenizer.eos_token_id])
     sides: dict[str, Callable[[], list[list[int]]]] = {
         "bench": lambda: run_bench(model, tokenizer, batches, args.max_tokens, device, store),
         "raw": lambda: run_raw(model, tokenizer, batches, args.max_tokens, device),
+        "masked": lambda: run_bench(model, tokenizer, batches, args.max_tokens, device, store, grammars),
     }
     reference = {side: fn() for side, fn in sides.items()}  # warm-up, and the tokens to compare
     assert reference["bench"] == reference["raw"], f"{name}: bench and raw greedy tokens differ"
-    wall: dict[str, list[float]] = {"bench": [], "raw": []}
-    cpu: dict[str, list[float]] = {"bench": [], "raw": []}
+    wall: dict[str, list[float]] = {side: [] for side in sides}
+    cpu: dict[str, list[float]] = {side: [] for side in sides}
     for run in range(args.runs):
-        for side in ("bench", "raw") if run % 2 == 0 else ("raw", "bench"):
+        for side in list(sides) if run % 2 == 0 else list(sides)[::-1]:
             seconds, cpu_seconds, tokens = timed(sides[side], device)
             assert tokens == reference[side], f"{name}: {side} tokens changed between runs"
             wall[side].append(seconds)
             cpu[side].append(cpu_seconds)
-    for side in ("bench", "raw"):
+    for side in sides:
         print(f"{name:9s} {side:6s} {summary(wall[side]):>24s} {summary(cpu[side]):>24s}")
     ratio = statistics.median(wall["bench"]) / statistics.median(wall["raw"])
     cpu_ratio = statistics.median(cpu["bench"]) / statistics.median(cpu["raw"])
     print(f"{name:9s} ratio bench/raw: wall {ratio:.3f}x, cpu {cpu_ratio:.3f}x (goal <= 1.05); greedy tokens identical")
+    masked = statistics.median(wall["masked"]) / statistics.median(wall["bench"])
+    masked_cpu = statistics.median(cpu["masked"]) / statistics.median(cpu["bench"])
+    print(f"{name:9s} ratio masked/bench: wall {masked:.3f}x, cpu {masked_cpu:.3f}x (the grammar masks' cost)")
 
 
 def main() -> None:
