@@ -74,7 +74,7 @@ class CairoTask(Task):
         for split in config.splits:
             for group in config.groups:
                 prompts = load_group(
-                    self.metric, split, group, paraphrases=config.paraphrase_sets == "shipped",
+                    self.metric, split, group, paraphrases=config.paraphrase_sets,
                     test_prompts_path=config.test_prompts_path,
                 )
                 units.extend((prompts, i) for i in limited_indices(prompts, ctx.limit))

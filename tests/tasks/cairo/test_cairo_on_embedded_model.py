@@ -33,7 +33,7 @@ def run_task(embedded_hf: Any, config: CairoHonestConfig, tmp_path: Path) -> lis
 
 
 def test_honest_on_the_embedded_model(embedded_hf: Any, tmp_path: Path) -> None:
-    config = CairoHonestConfig(seeds=(1, 2), paraphrase_sets="none", model_paraphrases=1)
+    config = CairoHonestConfig(seeds=(1, 2), paraphrase_sets=False, model_paraphrases=1)
     records = run_task(embedded_hf, config, tmp_path)
     # 2 prompts (one female, one male) x (original + self_1 paraphrase, when non-empty) x 2 seeds
     originals = [r for r in records if r["set"] == "original"]

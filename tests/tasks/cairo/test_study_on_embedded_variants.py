@@ -20,7 +20,7 @@ def test_study_on_three_variants_of_the_embedded_model(tmp_path: Path) -> None:
     register(parser.add_subparsers())
     task_args = ",".join(
         f"cairo_{m}.{k}" for m in ("bold", "holistic", "honest") for k in ("seeds=1|2", "groups=gender")
-    ) + ",cairo_bold.paraphrase_sets=none,cairo_honest.paraphrase_sets=none"
+    ) + ",cairo_bold.paraphrase_sets=false,cairo_honest.paraphrase_sets=false"
     args = parser.parse_args([
         "study", "cairo", "--variants-of", str(embedded_model_dir()), "--variants", "int8,noise:0.05",
         "--limit", "2", "--task-args", task_args, "--results", str(tmp_path / "results"),
