@@ -6,9 +6,10 @@ shards = 8 units, each `bench eval` of one task shard, then the merge of each (m
 fake backend sleeps `--delay` seconds per request (a model's latency without its CPU load, so the
 figures mean something on a shared machine).
 
-1. serial: every unit with `run_unit` one after another in this process, then the merges;
-2. ray: `ray.init(num_cpus=2)` (timed: Ray's start-up), `run_sweep` (units on two workers, merges
-   in the driver), `ray.shutdown()` (timed too).
+1. serial: every unit with `run_unit` one after another in one fresh Python process, then the
+   merges (timed from the process start: it pays its imports once, as each Ray worker does);
+2. ray: `ray.init(num_cpus=2)` (timed: Ray's start-up), `run_sweep` (units on two fresh workers,
+   merges in the driver), `ray.shutdown()` (timed too).
 
 Runs alternate serial / ray (`--runs` times each, interleaved, so load drifts hit both), each run
 with fresh output and cache folders. Prints per-run times, medians, the speed-up serial / ray
@@ -22,6 +23,8 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -50,7 +53,17 @@ def sweep_config(root: Path, delay: float, limit: int) -> SweepConfig:
     )
 
 
-def serial(sweep: SweepConfig) -> float:
+def serial(root: Path, delay: float, limit: int) -> float:
+    """The serial sweep in a fresh interpreter (see `serial_in_process`), timed from outside."""
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, __file__, "--serial-once", str(root), "--delay", str(delay), "--limit", str(limit)],
+        check=True, env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    return time.perf_counter() - started
+
+
+def serial_in_process(sweep: SweepConfig) -> float:
     started = time.perf_counter()
     units = sweep.units()
     outcome = SweepOutcome()
@@ -83,7 +96,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--delay", type=float, default=0.05, help="fake backend seconds per request")
     parser.add_argument("--limit", type=int, default=4)
+    parser.add_argument("--serial-once", metavar="ROOT", help=argparse.SUPPRESS)  # the serial child process
     args = parser.parse_args()
+    if args.serial_once:
+        serial_in_process(sweep_config(Path(args.serial_once), args.delay, args.limit))
+        return
     serial_s: list[float] = []
     ray_s: list[tuple[float, float, float]] = []
     for run in range(args.runs):
@@ -92,7 +109,7 @@ def main() -> None:
             for kind in order:
                 root = Path(tmp) / kind
                 if kind == "serial":
-                    serial_s.append(serial(sweep_config(root, args.delay, args.limit)))
+                    serial_s.append(serial(root, args.delay, args.limit))
                     print(f"run {run + 1} serial: {serial_s[-1]:.1f} s", flush=True)
                 else:
                     ray_s.append(on_ray(sweep_config(root, args.delay, args.limit)))
