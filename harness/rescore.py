@@ -142,7 +142,7 @@ def rescore(result_dir: str | Path, output: str | Path | None = None) -> Rescore
 
     target_dir = run_dir if output is None else Path(output)
     if output is not None:
-        _check_output_folder(target_dir, run_dir)
+        _check_output_folder(target_dir)
     tasks: dict[str, TaskResult] = {}
     versions: dict[str, tuple[str | None, str]] = {}
     for name, entry in document.tasks.items():
@@ -181,7 +181,7 @@ def rescore(result_dir: str | Path, output: str | Path | None = None) -> Rescore
     return RescoreOutcome(target, previous_path, versions)
 
 
-def _check_output_folder(folder: Path, run_dir: Path) -> None:
+def _check_output_folder(folder: Path) -> None:
     if folder.exists() and not folder.is_dir():
         raise RescoreError(f"-o {str(folder)!r} is a file; give a folder for the rescored run")
     if (folder / RESULT_FILENAME).exists():

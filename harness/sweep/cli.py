@@ -49,6 +49,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         sweep, ray_address=args.ray_address, leaderboard=args.leaderboard, num_cpus=args.num_cpus,
         timeout_s=args.timeout, show_progress=not args.no_progress,
     )
+    if outcome.ray_start_s:
+        print(f"local Ray instance started in {outcome.ray_start_s:.1f} s")
     if outcome.progress is not None:
         print(outcome.progress.summary())
     for group, folder in sorted(outcome.merged.items()):

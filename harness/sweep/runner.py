@@ -47,10 +47,6 @@ class RayMissingError(UsageError):
     """`bench sweep` without the ray extra installed."""
 
 
-class SweepTimeout(BenchError):
-    exit_code = EXIT_TASK
-
-
 @dataclass
 class SweepOutcome:
     results: dict[str, UnitResult] = field(default_factory=dict)  # unit key -> result
