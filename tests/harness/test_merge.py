@@ -108,3 +108,14 @@ def test_merge_output_must_be_a_new_folder(bench_main, tmp_path: Path, shards: l
     before = (shards[0] / "result.json").read_bytes()
     assert "already holds a result.json" in _refused(bench_main, *map(str, shards), "-o", str(shards[0]))
     assert (shards[0] / "result.json").read_bytes() == before
+
+
+def test_shard_from_a_config_file_is_recorded_and_bad_shards_are_one_line(bench_main, tmp_path: Path) -> None:
+    config = tmp_path / "run.toml"
+    config.write_text('shard = "1/3"\n')
+    folder = _eval(bench_main, tmp_path / "s1", "--config", str(config))
+    document = json.loads((folder / "result.json").read_text())
+    assert document["config"]["shard"] == "1/3"
+    for bad in ("3/3", "1of3", "-1/3"):
+        result = bench_main("eval", "--backend", "fake", "--model", "m", "--tasks", TASKS, f"--shard={bad}", "--no-progress")
+        assert result.returncode == 2 and result.stderr.count("\n") == 1 and "i/n" in result.stderr, (bad, result.stderr)
