@@ -91,7 +91,7 @@ async def run_episode(game_path: Path | str, policy: Policy, max_steps: int) -> 
     try:
         observation, info = env.reset()
         objective, walkthrough = info["objective"], tuple(info["walkthrough"])
-        initial, transitions = observation, []
+        initial, transitions = observation, list[Transition]()
         done = False
         while not done:
             admissible = tuple(info["admissible_commands"])

@@ -13,7 +13,7 @@ class TextWorldConfig:
     """levels: difficulty levels played, "L1".."L4" (arenas/textworld/games.py LEVEL_ARGS);
     games_per_level: test-split games per level that the agents are evaluated on (--limit N keeps
     the first N, levels interleaved); train_games_per_level: training-split games per level that
-    the expert / cross-game settings learn from; game_seed: tw-make seed of the first game (then +1, ...).
+    the expert / cross-game settings learn from (--limit N also keeps the first N of these); game_seed: tw-make seed of the first game (then +1, ...).
     agents: which of plain / reflexion / tips play (tips always; the baselines in the same run).
     trials: episodes per game and agent, memory carried from one to the next (self: metric vs trial);
     source_trials: episodes per training game when the cross-game setting learns from its own play.

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bench.arenas.textworld.episode import Episode
@@ -61,7 +61,7 @@ def episode_record(
     }
 
 
-def memory_record(setting: str, agent: str, kind: str, items: Sequence[str], sources: dict[str, Sequence[str]]) -> dict[str, Any]:
+def memory_record(setting: str, agent: str, kind: str, items: Sequence[str], sources: Mapping[str, Sequence[str]]) -> dict[str, Any]:
     """The memory an agent takes into the test games, and what each training game contributed."""
     return {
         "id": f"memory/{agent}",

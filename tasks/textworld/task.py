@@ -131,7 +131,11 @@ class TextWorldTask(Task):
         if ctx.limit is not None:
             tests = tests[: ctx.limit]
         tests = ctx.take_shard(tests, key=lambda spec: spec.game_id, stratum=lambda spec: f"L{spec.level}")
+        # Training games are not sharded: every shard learns the same memory from all of them
+        # (greedy answers, so the shards agree; a shared request cache answers the repeats).
         sources = game_set(config.level_numbers(), "train", config.train_games_per_level, config.game_seed) if self.setting != "self" else []
+        if ctx.limit is not None:
+            sources = sources[: ctx.limit]
         root = Path(config.games_dir) if config.games_dir else default_games_dir()
         try:
             games = await asyncio.to_thread(ensure_games, [*sources, *tests], root)

@@ -120,7 +120,7 @@ def test_cross_game_tips_never_carry_names_of_test_only_entities(tmp_path: Path)
 def test_expert_memory_comes_from_walkthroughs_of_training_games(tmp_path: Path):
     config = TipsExpertConfig(levels=("L1",), train_games_per_level=2, max_steps=3, games_dir=GAMES_DIR)
     model = StubModel()
-    records = _run(TextWorldTipsExpertTask(), config, model, 1, tmp_path)
+    records = _run(TextWorldTipsExpertTask(), config, model, 2, tmp_path)  # --limit 2 also keeps 2 training games
     demos = [r for r in records if r["phase"] == "demonstration"]
     assert len(demos) == 2 and all(d["won"] and d["split"] == "train" and d["choice_mode"] == "walkthrough" for d in demos)
     tips_prompts = [p for kind, p, _ in model.calls if kind == "tips"]
@@ -129,9 +129,17 @@ def test_expert_memory_comes_from_walkthroughs_of_training_games(tmp_path: Path)
     [tips] = [r for r in records if r["id"] == "memory/tips"]
     [reflections] = [r for r in records if r["id"] == "memory/reflexion"]
     assert set(tips["per_source"]) == set(reflections["per_source"]) == {d["game_id"] for d in demos}
-    evals = {r["agent"]: r for r in records if r["phase"] == "eval"}
-    assert evals["tips"]["memory"] == tips["items"] and evals["reflexion"]["memory"] == reflections["items"]
-    assert evals["plain"]["memory"] == []
+    evals = [r for r in records if r["phase"] == "eval"]
+    assert len(evals) == 2 * 3
+    expected = {"tips": tips["items"], "reflexion": reflections["items"], "plain": []}
+    assert all(r["memory"] == expected[r["agent"]] for r in evals)
+
+
+def test_limit_also_caps_the_training_games(tmp_path: Path):
+    config = TipsExpertConfig(levels=("L1",), train_games_per_level=2, max_steps=2, games_dir=GAMES_DIR)
+    records = _run(TextWorldTipsExpertTask(), config, StubModel(), 1, tmp_path)
+    assert len([r for r in records if r["phase"] == "demonstration"]) == 1
+    assert len([r for r in records if r["phase"] == "eval"]) == 3
 
 
 SMALL = "levels=L1|L2,max_steps=4,train_games_per_level=1,games_dir=" + GAMES_DIR
