@@ -9,10 +9,11 @@
   conversation so far, a shared preamble) are reused from a bounded key/value store instead of
   being prefilled again (see hf_generation.py).
 - Log-likelihood: lm-eval's tokenisation convention (context and continuation encoded together,
-  trailing context spaces moved into the continuation). Requests whose token sequences share a
-  long prefix (few-shot demonstrations, one prompt with several candidate answers) are grouped;
-  the prefix is run once and its KV cache is reused for every suffix in the group. Results equal
-  a full forward pass to float32 rounding (tested).
+  trailing context spaces moved into the continuation). Each distinct input runs once; requests
+  whose token sequences share a long prefix (few-shot demonstrations, one conversation with
+  several candidate answers) run that prefix once (kept in the prefix store across batches) and
+  only their suffixes, batched by length (see hf_loglikelihood.py). Results equal a full forward
+  pass to float32 rounding (tested).
 - Score: a `*ForSequenceClassification` model (a reward model) scores chat-templated
   conversations, truncated to the model's maximum length (reported per answer).
 
@@ -33,8 +34,6 @@ from bench.harness.backends.args import HFArgs
 from bench.harness.backends.base import Backend, BackendDescription, ModelInfo
 from bench.harness.backends.prompting import (
     PromptFormatter,
-    ScoredTokens,
-    common_prefix_len,
     model_max_length,
 )
 from bench.harness.errors import BackendError
@@ -85,6 +84,7 @@ class HFBackend(Backend):
         import_transformers_generation()  # before any model class: keeps scikit-learn out of start-up
         import torch
         from bench.harness.backends.hf_generation import PrefixKVStore
+        from bench.harness.backends.hf_loglikelihood import LoglikelihoodScorer
         from transformers import AutoConfig, AutoTokenizer
 
         raw_args = dict(model_args or {})
@@ -121,6 +121,9 @@ class HFBackend(Backend):
         self._constraint_grammars: ConstraintGrammars | None = None
         self.prefix_store = (
             PrefixKVStore(int(args.prefix_cache_gb * 2**30), self.min_shared_prefix) if args.prefix_cache_gb > 0 else None
+        )
+        self.loglikelihood_scorer = LoglikelihoodScorer(
+            self.model, self.tokenizer.pad_token_id, self.device, self.min_shared_prefix, self.prefix_store
         )
         architecture = None if gguf_file else _architecture_without_loading(self.source, args)
         if architecture is None:  # a GGUF file (or an unreadable folder): what transformers loaded
@@ -177,61 +180,8 @@ class HFBackend(Backend):
 
     # ---- log-likelihood ----------------------------------------------------------------------
     def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[LoglikelihoodAnswer]:
-        scored = [self.prompts.loglikelihood_tokens(r) for r in requests]
-        answers: list[LoglikelihoodAnswer | None] = [None] * len(requests)
-        for group, prefix_len in _shared_prefix_groups(scored, self.min_shared_prefix):
-            for index, answer in zip(group, self._score_group([scored[i] for i in group], prefix_len)):
-                answers[index] = answer
-        return [a for a in answers if a is not None]
-
-    def _score_group(self, items: list[ScoredTokens], prefix_len: int) -> list[LoglikelihoodAnswer]:
-        """One forward over `items`; the first `prefix_len` tokens (shared by all) are run once.
-
-        An item whose input tokens are a prefix of another item's input (a prompt scored with
-        several one-token answers, " he" / " she") reads its log-probs from that longer row, so
-        each distinct input runs once, as in lm-eval's context grouping.
-        """
-        import torch
-
-        pad = self.tokenizer.pad_token_id
-        inputs = [s.tokens[:-1] for s in items]  # the last token is only predicted, never input
-        rows: list[list[int]] = []
-        host: dict[int, int] = {}
-        for index in sorted(range(len(items)), key=lambda i: -len(inputs[i])):
-            x = inputs[index]
-            match = next((r for r, row in enumerate(rows) if row[: len(x)] == x), None)
-            if match is None:
-                rows.append(x)
-                match = len(rows) - 1
-            host[index] = match
-        with torch.inference_mode():
-            past = None
-            if prefix_len > 0:
-                prefix = torch.tensor([rows[0][:prefix_len]], device=self.device)
-                past = self.model(input_ids=prefix, use_cache=True).past_key_values
-                if len(rows) > 1:
-                    past.batch_repeat_interleave(len(rows))
-            suffixes = [x[prefix_len:] for x in rows]
-            width = max(len(x) for x in suffixes)
-            ids = torch.tensor([x + [pad] * (width - len(x)) for x in suffixes], device=self.device)
-            mask = torch.tensor(
-                [[1] * (prefix_len + len(x)) + [0] * (width - len(x)) for x in suffixes], device=self.device
-            )
-            positions = torch.arange(prefix_len, prefix_len + width, device=self.device).expand(len(rows), -1)
-            logits = self.model(
-                input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=past, use_cache=past is not None
-            ).logits
-            logprobs = torch.log_softmax(logits.float(), dim=-1)
-        answers = []
-        for index, item in enumerate(items):
-            targets = item.tokens[item.continuation_start :]
-            first = item.continuation_start - 1 - prefix_len  # suffix position predicting the first target
-            predicted = logprobs[host[index], first : first + len(targets)]
-            target_tensor = torch.tensor(targets, device=predicted.device)
-            token_logprobs = predicted.gather(1, target_tensor[:, None]).squeeze(1)
-            greedy = bool((predicted.argmax(dim=-1) == target_tensor).all())
-            answers.append(LoglikelihoodAnswer(float(token_logprobs.sum()), greedy, len(targets)))
-        return answers
+        """See hf_loglikelihood.py: distinct inputs once, shared prefixes once, batched suffixes."""
+        return self.loglikelihood_scorer.score([self.prompts.loglikelihood_tokens(r) for r in requests])
 
     # ---- reward scores -----------------------------------------------------------------------
     def score(self, requests: Sequence[ScoreRequest]) -> list[ScoreAnswer]:
@@ -256,38 +206,6 @@ class HFBackend(Backend):
 
     def close(self) -> None:
         self.model = None  # type: ignore[assignment]
-
-
-def _shared_prefix_groups(items: list[ScoredTokens], min_prefix: int) -> list[tuple[list[int], int]]:
-    """Group requests whose inputs share >= min_prefix leading tokens; (indices, usable prefix length).
-
-    Sorting the token sequences puts sequences with long common prefixes next to each other; a
-    group's prefix is capped so every member still has its first continuation-predicting
-    position in the suffix part.
-    """
-    order = sorted(range(len(items)), key=lambda i: items[i].tokens)
-    groups: list[tuple[list[int], int]] = []
-    current: list[int] = []
-    common = 0
-    for index in order:
-        tokens = items[index].tokens[:-1]
-        if current:
-            shared = common_prefix_len(items[current[0]].tokens[:-1], tokens)
-            candidate = min(common, shared)
-            if candidate >= min_prefix:
-                current.append(index)
-                common = candidate
-                continue
-            groups.append((current, common))
-        current, common = [index], len(tokens)
-    if current:
-        groups.append((current, common))
-    result = []
-    for members, shared in groups:
-        cap = min(items[i].continuation_start - 1 for i in members)
-        prefix = min(shared, cap)
-        result.append((members, prefix if len(members) > 1 and prefix >= min_prefix else 0))
-    return result
 
 
 def _resolve_device(device: str) -> str:

@@ -1,0 +1,337 @@
+"""Log-likelihood scoring for the hf backend: each distinct input runs once, shared prefixes once.
+
+The cost of scoring on a CPU is the number of tokens run through the model, so the plan is to run
+as few as possible, in as few forwards as possible:
+
+1. **Distinct inputs.** A request's input is its context + continuation without the last token
+   (that token is only predicted). An input that is a prefix of another input (a prompt scored
+   with " he" and " she", one-token answers; a short answer that begins a longer one) reads its
+   log-probs from the longer row: every distinct input runs once, as in lm-eval's context grouping.
+2. **Shared prefixes.** Rows sorted by their tokens put rows with long common prefixes (few-shot
+   demonstrations, one conversation with several candidate answers) next to each other; a dynamic
+   programme cuts the sorted rows into groups that minimise tokens run (a group of k rows with a
+   common prefix of P tokens costs P + sum(L_i - P) instead of sum(L_i)), so two prompt families
+   that share only a short header are not forced into one group with a short prefix. Each group's
+   prefix key/values are computed once (all groups' prefixes in one batched forward) and kept in
+   the backend's `PrefixKVStore`, so a prefix cut across two client batches — the "choose"
+   answer mode's conversation with many candidates — is computed once, not once per batch.
+3. **Batched suffixes.** Every row's remaining tokens run in batched forwards sorted by length
+   (little padding), with rows of different groups mixed: row i of a forward is laid out as
+   [pad][prefix i][pad][suffix i] (padding masked, positions explicit), the layout of the
+   generation prefill. Only the trailing columns whose logits some request reads go through the
+   language-model head (`logits_to_keep`), which also keeps the full-vocabulary logits of every
+   position out of memory.
+
+Results equal one plain forward per request to float rounding (tests/harness/test_hf_loglikelihood.py;
+benchmarks/codegenbias_loglikelihood.py compares them with lm-eval's HFLM).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bench.harness.backends.prompting import ScoredTokens, common_prefix_len
+from bench.harness.requests import LoglikelihoodAnswer
+
+# Tokens of model input (rows x (prefix + suffix) columns) one forward may hold; bounds the memory
+# of the expanded prefix key/values and of the activations.
+MAX_FORWARD_TOKENS = 8192
+# Rows one forward may hold, whatever their length.
+MAX_FORWARD_ROWS = 256
+# Bytes of float32 logits (positions x vocabulary) one forward may produce.
+MAX_LOGIT_BYTES = 2**28
+# A forward's fixed cost (launching ~10 kernels per layer), in tokens, for the grouping plan.
+FORWARD_OVERHEAD_TOKENS = 16
+# How far back the grouping plan looks for a group's first row (keeps it linear in the batch).
+_PLAN_WINDOW = 512
+
+
+@dataclass(frozen=True)
+class InputRows:
+    """The distinct model inputs of a batch of scored requests.
+
+    `rows[r]` is a token sequence run through the model; request i reads its log-probs from row
+    `host[i]` (its input is a prefix of that row); `first_needed[r]` is the earliest position of
+    row r whose logits some request reads.
+    """
+
+    rows: list[list[int]]
+    host: list[int]
+    first_needed: list[int]
+
+
+@dataclass(frozen=True)
+class PrefixGroup:
+    """Rows (indices into InputRows.rows) that share their first `prefix_len` tokens, run once."""
+
+    rows: list[int]
+    prefix_len: int
+
+
+def distinct_inputs(items: Sequence[ScoredTokens]) -> InputRows:
+    """Collapse the requests' inputs to the distinct rows that must run, in sorted token order.
+
+    In sorted order an input that is a prefix of any other input is directly followed by one that
+    extends it (everything between x and an extension of x also starts with x), so one backward
+    pass finds each input's host row.
+    """
+    inputs = sorted({tuple(item.tokens[:-1]) for item in items})
+    owner = list(range(len(inputs)))  # index of the longest input that extends inputs[k]
+    for k in range(len(inputs) - 2, -1, -1):
+        nxt = inputs[k + 1]
+        if len(nxt) > len(inputs[k]) and nxt[: len(inputs[k])] == inputs[k]:
+            owner[k] = owner[k + 1]
+    kept = sorted(set(owner))
+    row_of = {old: new for new, old in enumerate(kept)}
+    index = {seq: row_of[owner[k]] for k, seq in enumerate(inputs)}
+    host = [index[tuple(item.tokens[:-1])] for item in items]
+    first_needed = [len(inputs[old]) - 1 for old in kept]
+    for item, row in zip(items, host):
+        first_needed[row] = min(first_needed[row], item.continuation_start - 1)
+    return InputRows([list(inputs[old]) for old in kept], host, first_needed)
+
+
+def plan_prefix_groups(rows: Sequence[Sequence[int]], first_needed: Sequence[int], min_prefix: int) -> list[PrefixGroup]:
+    """Cut the (sorted) rows into groups that each run their common prefix once; fewest tokens.
+
+    A group of rows i..j shares P = min(common prefix of its rows, first_needed of its rows) (each
+    row keeps at least one position whose logits are read in its suffix) and costs
+    P + sum(L - P) + FORWARD_OVERHEAD_TOKENS; it needs two or more rows and P >= min_prefix. A row
+    in no group costs its length. Dynamic programme over the sorted order: best[j] = cheapest
+    plan for rows[:j]. Rows outside every group come back as groups of one with prefix_len 0.
+    """
+    n = len(rows)
+    adjacent = [common_prefix_len(rows[k], rows[k + 1]) for k in range(n - 1)]
+    best = [0] * (n + 1)
+    choice = [(0, 0)] * (n + 1)  # (start of the last group, its prefix length; 0 = a lone row)
+    for j in range(1, n + 1):
+        best[j], choice[j] = best[j - 1] + len(rows[j - 1]), (j - 1, 0)
+        shared, cap, total = len(rows[j - 1]), first_needed[j - 1], len(rows[j - 1])
+        for i in range(j - 2, max(-1, j - 1 - _PLAN_WINDOW), -1):
+            shared = min(shared, adjacent[i])
+            cap = min(cap, first_needed[i])
+            prefix = min(shared, cap)
+            if prefix < min_prefix:
+                break  # it only shrinks as the group grows
+            total += len(rows[i])
+            size = j - i
+            cost = best[i] + prefix + total - size * prefix + FORWARD_OVERHEAD_TOKENS
+            if cost < best[j]:
+                best[j], choice[j] = cost, (i, prefix)
+    groups: list[PrefixGroup] = []
+    j = n
+    while j > 0:
+        start, prefix = choice[j]
+        groups.append(PrefixGroup(list(range(start, j)), prefix))
+        j = start
+    return groups[::-1]
+
+
+def forward_chunks(widths: Sequence[tuple[int, int]], kept: Sequence[int] | None = None, max_kept: int | None = None) -> list[list[int]]:
+    """Split rows of (prefix, suffix) token counts into forwards that run the fewest padded tokens.
+
+    A forward of rows R costs len(R) x max suffix + FORWARD_OVERHEAD_TOKENS (the prefixes are
+    cached, the suffixes are run, padded to the longest). With the rows sorted by suffix length the
+    best split is contiguous: a dynamic programme over the sorted rows. Bounds per forward:
+    rows x (widest prefix + widest suffix) <= MAX_FORWARD_TOKENS, rows <= MAX_FORWARD_ROWS and,
+    where given, rows x max(kept) <= max_kept (`kept[r]`: trailing columns of row r whose logits are
+    read; bounds the vocabulary-wide logits). A row that alone breaks a bound runs on its own.
+    """
+    n = len(widths)
+    kept = kept if kept is not None else [0] * n
+    order = sorted(range(n), key=lambda r: (-widths[r][1], r))
+    best = [0] * (n + 1)
+    start = [0] * (n + 1)
+    for j in range(1, n + 1):
+        best[j], start[j] = -1, j - 1
+        widest_prefix = widest_kept = 0
+        for i in range(j - 1, -1, -1):
+            r = order[i]
+            widest_prefix, widest_kept = max(widest_prefix, widths[r][0]), max(widest_kept, kept[r])
+            rows, suffix = j - i, widths[order[i]][1]  # sorted: row i has the longest suffix
+            too_big = (
+                rows > MAX_FORWARD_ROWS
+                or rows * (widest_prefix + suffix) > MAX_FORWARD_TOKENS
+                or (max_kept is not None and rows * widest_kept > max_kept)
+            )
+            if too_big and rows > 1:
+                break
+            cost = best[i] + rows * suffix + FORWARD_OVERHEAD_TOKENS
+            if best[j] < 0 or cost < best[j]:
+                best[j], start[j] = cost, i
+    chunks: list[list[int]] = []
+    j = n
+    while j > 0:
+        chunks.append(order[start[j] : j])
+        j = start[j]
+    return chunks[::-1]
+
+
+class LoglikelihoodScorer:
+    """Scores tokenised log-likelihood requests on a causal LM (see the module docstring).
+
+    `store` (optional) is the backend's PrefixKVStore: group prefixes are looked up there first and
+    put there after they are computed. `min_shared_prefix` is the shortest prefix worth sharing.
+    """
+
+    def __init__(self, model: Any, pad_token_id: int, device: Any, min_shared_prefix: int, store: Any | None) -> None:
+        self.model, self.pad, self.device = model, pad_token_id, device
+        self.min_shared_prefix, self.store = min_shared_prefix, store
+        self.keeps_logits = "logits_to_keep" in inspect.signature(model.forward).parameters
+        vocabulary = int(getattr(model.config, "vocab_size", 0) or 2**17)
+        self.max_logit_positions = max(1, MAX_LOGIT_BYTES // (4 * vocabulary))
+        self.forwards = 0  # model forwards run (prefix and scoring), for tests and benchmarks
+        self.tokens_run = 0  # input tokens run through the model, padding excluded
+
+    def score(self, items: Sequence[ScoredTokens]) -> list[LoglikelihoodAnswer]:
+        import torch
+
+        plan = distinct_inputs(items)
+        groups = plan_prefix_groups(plan.rows, plan.first_needed, self.min_shared_prefix)
+        answers: list[LoglikelihoodAnswer | None] = [None] * len(items)
+        with torch.inference_mode():
+            prefixes = self._group_prefixes(plan.rows, groups)
+            row_prefix: dict[int, tuple[int, Any]] = {}
+            for group, kv in zip(groups, prefixes):
+                for r in group.rows:
+                    row_prefix[r] = (group.prefix_len, kv)
+                if group.prefix_len == 0 and self.store is not None:
+                    # a lone row may continue a prefix an earlier batch stored (the last candidate
+                    # of a "choose" decision cut off into the next batch)
+                    [r] = group.rows
+                    reused, kv = self.store.lookup(plan.rows[r][: plan.first_needed[r] + 1])
+                    if kv is not None:
+                        row_prefix[r] = (reused, kv)
+            hosted: dict[int, list[int]] = {}
+            for i, r in enumerate(plan.host):
+                hosted.setdefault(r, []).append(i)
+            widths = [(row_prefix[r][0], len(plan.rows[r]) - row_prefix[r][0]) for r in range(len(plan.rows))]
+            kept = [len(plan.rows[r]) - plan.first_needed[r] for r in range(len(plan.rows))]
+            for chunk in forward_chunks(widths, kept, self.max_logit_positions):
+                pasts = [row_prefix[r][1] for r in chunk]
+                suffixes = [plan.rows[r][row_prefix[r][0] :] for r in chunk]
+                keep = max(kept[r] for r in chunk)
+                _, _, logits = self._forward(pasts, suffixes, keep=keep, want_cache=False)
+                logits = logits.float()
+                normaliser = torch.logsumexp(logits, dim=-1)  # log_softmax without a second (rows, keep, V) tensor
+                greedy = logits.argmax(dim=-1)
+                for position, r in enumerate(chunk):
+                    first_column = keep - len(plan.rows[r])  # column of absolute position 0 (may be negative)
+                    for i in hosted[r]:
+                        item = items[i]
+                        targets = torch.tensor(item.tokens[item.continuation_start :], device=logits.device)
+                        columns = torch.arange(len(targets), device=logits.device) + (first_column + item.continuation_start - 1)
+                        token_logprobs = logits[position, columns, targets] - normaliser[position, columns]
+                        is_greedy = bool((greedy[position, columns] == targets).all())
+                        answers[i] = LoglikelihoodAnswer(float(token_logprobs.sum()), is_greedy, len(targets))
+        return [a for a in answers if a is not None]
+
+    def _group_prefixes(self, rows: list[list[int]], groups: list[PrefixGroup]) -> list[Any]:
+        """Each group's prefix key/values (a RowKV; None for a prefix of 0)."""
+        shared = [g for g in groups if g.prefix_len > 0]
+        kvs = iter(self._prefix_kvs([rows[g.rows[0]][: g.prefix_len] for g in shared]))
+        return [next(kvs) if g.prefix_len > 0 else None for g in groups]
+
+    def _prefix_kvs(self, sequences: list[list[int]]) -> list[Any]:
+        """Key/values (RowKV) of each token sequence, run as little as possible: what the store holds
+        is reused; sub-prefixes the sequences share among themselves (the demonstrations of prompt
+        families that differ further on) are computed once, recursively, then each remainder runs in
+        batched forwards. Every computed sequence is put in the store."""
+        from bench.harness.backends.hf_generation import RowKV
+
+        found: dict[tuple[int, ...], Any] = {}
+        todo: list[tuple[list[int], int, Any]] = []  # (tokens, reused length, reused kv)
+        for seq in sorted({tuple(s) for s in sequences}):
+            reused, kv = self.store.lookup([*seq, -1]) if self.store is not None else (0, None)
+            if reused == len(seq):
+                found[seq] = kv
+            else:
+                todo.append((list(seq), reused, kv))
+        if todo:
+            tokens = [t for t, _, _ in todo]
+            groups = plan_prefix_groups(tokens, [len(t) - 1 for t in tokens], self.min_shared_prefix)
+            deeper = [g for g in groups if g.prefix_len > max(todo[t][1] for t in g.rows)]
+            sub_kvs = self._prefix_kvs([tokens[g.rows[0]][: g.prefix_len] for g in deeper])
+            for group, kv in zip(deeper, sub_kvs):
+                for t in group.rows:
+                    todo[t] = (todo[t][0], group.prefix_len, kv)
+            for chunk in forward_chunks([(reused, len(seq) - reused) for seq, reused, _ in todo]):
+                pasts = [todo[t][2] for t in chunk]
+                cache, mask, _ = self._forward(pasts, [todo[t][0][todo[t][1] :] for t in chunk], keep=1, want_cache=True)
+                for position, t in enumerate(chunk):
+                    columns = mask[position].bool()
+                    kv = RowKV(
+                        [layer.keys[position : position + 1, :, columns] for layer in cache.layers],
+                        [layer.values[position : position + 1, :, columns] for layer in cache.layers],
+                    )
+                    found[tuple(todo[t][0])] = kv
+                    if self.store is not None:
+                        self.store.put(todo[t][0], kv)
+        return [found[tuple(s)] for s in sequences]
+
+    def _forward(
+        self, pasts: list[Any], suffixes: list[list[int]], keep: int, want_cache: bool
+    ) -> tuple[Any, Any, Any]:
+        """One forward; row i = [pad][pasts[i]][pad][suffixes[i]]. Returns (cache, mask, logits of
+        the last `keep` columns)."""
+        import torch
+        from transformers import DynamicCache
+
+        prefix_width = max((kv.length for kv in pasts if kv is not None), default=0)
+        suffix_width = max(len(s) for s in suffixes)
+        cache = None
+        if prefix_width:
+            cache = DynamicCache()
+            template = next(kv for kv in pasts if kv is not None)
+            for layer in range(len(template.keys)):
+                keys = [_left_pad(kv.keys[layer] if kv else None, template.keys[layer], prefix_width) for kv in pasts]
+                values = [_left_pad(kv.values[layer] if kv else None, template.values[layer], prefix_width) for kv in pasts]
+                cache.update(torch.cat(keys).to(self.device), torch.cat(values).to(self.device), layer)
+        elif want_cache:
+            cache = DynamicCache()
+        ids, mask, positions = [], [], []
+        for kv, suffix in zip(pasts, suffixes):
+            p = kv.length if kv is not None else 0
+            pad = suffix_width - len(suffix)
+            ids.append([self.pad] * pad + suffix)
+            mask.append([0] * (prefix_width - p) + [1] * p + [0] * pad + [1] * len(suffix))
+            positions.append([0] * pad + list(range(p, p + len(suffix))))
+            self.tokens_run += len(suffix)
+        self.forwards += 1
+        mask_tensor = torch.tensor(mask, device=self.device)
+        kwargs: dict[str, Any] = {"logits_to_keep": keep} if self.keeps_logits else {}
+        output = self.model(
+            input_ids=torch.tensor(ids, device=self.device),
+            attention_mask=mask_tensor,
+            position_ids=torch.tensor(positions, device=self.device),
+            past_key_values=cache,
+            use_cache=cache is not None,
+            **kwargs,
+        )
+        return output.past_key_values, mask_tensor, output.logits[:, -keep:]
+
+
+def _left_pad(kv: Any | None, template: Any, width: int) -> Any:
+    """(1, heads, n, dim) keys or values, left-padded with zeros to `width` columns."""
+    import torch
+
+    n = 0 if kv is None else int(kv.shape[2])
+    pad = template.new_zeros(template.shape[0], template.shape[1], width - n, template.shape[3])
+    return pad if kv is None else torch.cat([pad, kv], dim=2) if n < width else kv
+
+
+__all__ = [
+    "FORWARD_OVERHEAD_TOKENS",
+    "MAX_FORWARD_ROWS",
+    "MAX_FORWARD_TOKENS",
+    "MAX_LOGIT_BYTES",
+    "InputRows",
+    "LoglikelihoodScorer",
+    "PrefixGroup",
+    "distinct_inputs",
+    "forward_chunks",
+    "plan_prefix_groups",
+]
