@@ -134,3 +134,23 @@ def test_bench_eval_and_help_never_import_ray(tmp_path: Path) -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert proc.stdout.strip().splitlines()[-1] == "NO-RAY 0", proc.stderr[-2000:]
+
+
+def test_results_store_works_on_a_folder_and_on_an_fsspec_url(tmp_path: Path) -> None:
+    from bench.harness.sweep.store import ResultStore
+
+    run = tmp_path / "run"
+    (run / "plots" / "t").mkdir(parents=True)
+    (run / "samples_t.jsonl").write_text('{"id": 1}\n')
+    (run / "plots" / "t" / "a.png").write_bytes(b"\x89PNG")
+    (run / "result.json").write_text("{}\n")
+    for url in (str(tmp_path / "store"), "memory://bench-sweep-test/store"):
+        store = ResultStore(url)
+        assert not store.has_result("units/m/t/full")
+        store.put_run(run, "units/m/t/full")
+        assert store.has_result("units/m/t/full")
+        fetched = store.fetch_run("units/m/t/full", tmp_path / f"fetched-{store.local}")
+        assert (fetched / "samples_t.jsonl").read_text() == '{"id": 1}\n'
+        assert (fetched / "plots" / "t" / "a.png").read_bytes() == b"\x89PNG"
+        store.put_run(run, "units/m/t/full")  # a retried unit's upload replaces the earlier one
+        assert store.has_result("units/m/t/full")
