@@ -134,6 +134,7 @@ class HFBackend(Backend):
         self.info, self.capabilities, self.max_batch_size = (
             description.info, description.capabilities, description.max_batch_size
         )
+        self.stateful = architecture.stateful  # recurrent/hybrid models are served one request at a time
 
     def _model_class(self) -> Any:
         from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
@@ -142,6 +143,13 @@ class HFBackend(Backend):
 
     # ---- generation --------------------------------------------------------------------------
     def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationAnswer]:
+        if self.stateful:  # recurrent/hybrid: one request at a time, unpadded (hf_stateful.py)
+            from bench.harness.backends.hf_stateful import generate_one
+
+            pad = self.tokenizer.pad_token_id
+            encoded_one = [self.prompts.generation_prompt(r) for r in requests]
+            return [self._finish(generate_one(self.model, e, r.params, self.eos_ids, pad, self.device), r, len(e), self.eos_ids)
+                    for r, e in zip(requests, encoded_one)]
         from bench.harness.backends.hf_generation import generate_batch
 
         encoded = [self.prompts.generation_prompt(r) for r in requests]
@@ -181,6 +189,10 @@ class HFBackend(Backend):
     # ---- log-likelihood ----------------------------------------------------------------------
     def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[LoglikelihoodAnswer]:
         """See hf_loglikelihood.py: distinct inputs once, shared prefixes once, batched suffixes."""
+        if self.stateful:  # recurrent/hybrid: one unpadded forward pass per request (hf_stateful.py)
+            from bench.harness.backends.hf_stateful import loglikelihood_one
+
+            return [loglikelihood_one(self.model, self.prompts.loglikelihood_tokens(r), self.device) for r in requests]
         return self.loglikelihood_scorer.score([self.prompts.loglikelihood_tokens(r) for r in requests])
 
     # ---- reward scores -----------------------------------------------------------------------

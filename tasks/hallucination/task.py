@@ -117,20 +117,20 @@ class ProbeTask(Task):
         items = ctx.take_shard(items, key=lambda item: str(item["id"]), stratum=stratum)
         architecture = ctx.model.info.architecture
         context_length = architecture.context_length if architecture is not None else None
-        prompts = {}
-        shots_used = {}
+        prompts: dict[str, str] = {}  # by record id
+        shots_used: dict[str, int] = {}
         for item in items:
             demos = demos_for(item, pool, config.shots)
-            shots_used[item["id"]] = len(demos)
-            prompts[item["id"]] = build_prompt(
+            shots_used[str(item["id"])] = len(demos)
+            prompts[str(item["id"])] = build_prompt(
                 item, demos, config.instruction, config.query, config.target, config.fewshot_delimiter,
                 config.target_delimiter,
             )
         ctx.progress.start(self.name, len(items))
 
         async def one(item: Item) -> dict[str, Any]:
-            prompt = prompts[item["id"]]
-            record: dict[str, Any] = {"id": str(item["id"]), "shots": shots_used[item["id"]]}
+            prompt = prompts[str(item["id"])]
+            record: dict[str, Any] = {"id": str(item["id"]), "shots": shots_used[str(item["id"])]}
             if self.probe.generates:
                 answer = await ctx.model.complete(prompt, GenerationParams(max_tokens=config.max_tokens, stop=config.stops))
                 record.update(response=answer.text, golds=list(item["golds"]), prompt_tokens=answer.prompt_tokens)
@@ -153,11 +153,11 @@ class ProbeTask(Task):
             await self._check_batching(ctx, records, prompts, config)
         return records
 
-    async def _check_batching(self, ctx: TaskContext, records: list[dict[str, Any]], prompts: dict[Any, str],
+    async def _check_batching(self, ctx: TaskContext, records: list[dict[str, Any]], prompts: dict[str, str],
                               config: Any) -> None:
         chosen = records[: max(0, config.batch_check_n)]
         params = GenerationParams(max_tokens=BATCH_CHECK_TOKENS, stop=config.stops)
-        requests = [CompletionRequest(prompts[_item_key(prompts, r["id"])], params) for r in chosen]
+        requests = [CompletionRequest(prompts[r["id"]], params) for r in chosen]
         try:
             comparison = await ctx.model.compare_batched_with_single(requests)
         except CapabilityError as exc:
@@ -226,10 +226,6 @@ def headline_sample_scores(probe: Probe, samples: list[dict[str, Any]]) -> list[
     if probe.kind == "mc2":
         return [mc2_true_mass(s["logliks"], s["labels"]) for s in samples]
     return [mc1_correct(s["logliks"], s["gold"]) for s in samples]
-
-
-def _item_key(prompts: dict[Any, str], record_id: str) -> Any:
-    return next(key for key in prompts if str(key) == record_id)
 
 
 def _should_check_batching(mode: str, architecture: Any) -> bool:
