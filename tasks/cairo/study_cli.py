@@ -27,7 +27,6 @@ import logging
 import re
 import subprocess
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -265,9 +264,3 @@ def plots(report: dict[str, Any]) -> dict[str, bytes]:
         out[f"bias_{metric}.png"] = png(fig)
     return out
 
-
-def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - convenience for `python -m`
-    parser = argparse.ArgumentParser(prog="bench")
-    register(parser.add_subparsers())
-    args = parser.parse_args(argv)
-    return int(args.func(args))
