@@ -3,6 +3,7 @@
 One record per prompt (a JSON-serialisable dict, the result's samples JSONL line):
 
     id, split, profession, modifier, modifier_type, template, demo_order
+    model                    the model's name (for the plots' titles: summarize reads only records)
     f_ipums, ipums_category  the real-world score (pct_male - 50) / 50 of the profession's IPUMS
                              2012 census category, and that category (both None for the 101
                              professions the mapping leaves out; ipums.py)

@@ -17,11 +17,11 @@ from typing import Any
 
 import pandas as pd
 from bench.harness.requests import RequestKind
-from bench.harness.task import MetricValue, Task, TaskContext, TaskOutput
+from bench.harness.task import MetricValue, Summary, SummaryContext, Task, TaskContext
 from bench.tasks.codegenbias.config import CodeGenBiasConfig
 from bench.tasks.codegenbias.dataset import ProbePrompt, build_split, stratified_sample
 from bench.tasks.codegenbias.records import probe_fields, tendency_fields
-from bench.tasks.codegenbias.report import build_output
+from bench.tasks.codegenbias.report import summarize_bias
 from bench.tasks.codegenbias.scoring import score_probe, scoring_order
 from bench.tasks.codegenbias.summary import bounded_mean_metric
 
@@ -29,6 +29,7 @@ from bench.tasks.codegenbias.summary import bounded_mean_metric
 class CodeGenBiasTask(Task):
     name = "codegenbias"
     version = "2"  # 2: fb_score against IPUMS 2012, stratified --limit, split-independent template mix
+    metrics_version = "1"  # 1: metrics from the records by summarize; intervals drawn from the task seed
     config_class = CodeGenBiasConfig
     request_kinds = frozenset({RequestKind.LOGLIKELIHOOD})
     headline_metric = "fb_score"
@@ -37,29 +38,29 @@ class CodeGenBiasTask(Task):
         "FB-Score (reconstructed) against the IPUMS 2012 gender distribution, stereotype regression, parity gap"
     )
 
-    async def run(self, ctx: TaskContext) -> TaskOutput:
+    async def run(self, ctx: TaskContext) -> list[dict[str, Any]]:
         config: CodeGenBiasConfig = ctx.config
-        probes = build_split(config.split, config.split_seed, config.families)
-        if ctx.limit is not None:
-            probes = stratified_sample(probes, ctx.limit, config.sample_seed)
+        probes = select_probes(ctx, config)
         ctx.progress.start(self.name, len(probes))
-        # Submitted with shared prefixes adjacent (faster batches); records keep the dataset order.
-        by_id = {s["id"]: s for s in await asyncio.gather(*(self._sample(ctx, p) for p in scoring_order(probes)))}
-        samples = [by_id[probe.id] for probe in probes]
-        split_tokens = sum(1 for s in samples if s["tokens_he"] > 1 or s["tokens_she"] > 1)
+        # Submitted with shared prefixes adjacent (faster batches); the scheduler sorts the records by id.
+        return list(await asyncio.gather(*(self._sample(ctx, p) for p in scoring_order(probes))))
+
+    def summarize(self, samples: list[dict[str, Any]], config: CodeGenBiasConfig, ctx: SummaryContext) -> Summary:
+        """Bias metrics, breakdowns and plots (report.py) plus the mean raw he+she mass, from the records."""
         extra_metrics: list[MetricValue] = []
         if samples:
             extra_metrics.append(bounded_mean_metric(
                 "mean_pair_mass", pd.DataFrame(samples), "pair_mass", 0.0, 1.0, "none",
-                "mean raw probability P(he) + P(she) at the slot before renormalising"))
-        extra = {"split": config.split, "n_prompts": len(samples), "prompts_with_multi_token_forms": split_tokens}
-        return build_output(self.name, ctx, list(samples), extra_metrics, extra)
+                "mean raw probability P(he) + P(she) at the slot before renormalising", ctx.seed))
+        split_tokens = sum(1 for s in samples if s["tokens_he"] > 1 or s["tokens_she"] > 1)
+        return summarize_bias(self.name, samples, config, ctx, extra_metrics, {"prompts_with_multi_token_forms": split_tokens})
 
     async def _sample(self, ctx: TaskContext, probe: ProbePrompt) -> dict[str, Any]:
         score = await score_probe(ctx.model, probe)
         record = {
             **probe_fields(probe),
             **tendency_fields(score.m, probe),
+            "model": ctx.model.info.name,
             "p_he": score.p_he,
             "pair_mass": score.pair_mass,
             "logprob_he": score.logprob_he,
@@ -73,3 +74,12 @@ class CodeGenBiasTask(Task):
             record["prompt"] = probe.prompt
         ctx.progress.advance(self.name)
         return record
+
+
+def select_probes(ctx: TaskContext, config: CodeGenBiasConfig) -> list[ProbePrompt]:
+    """The prompts this run (or shard) evaluates: the split, the stratified --limit sample, then this
+    shard's part, dealt per profession so every shard covers the professions evenly (both tasks)."""
+    probes = build_split(config.split, config.split_seed, config.families)
+    if ctx.limit is not None:
+        probes = stratified_sample(probes, ctx.limit, config.sample_seed)
+    return ctx.take_shard(probes, key=lambda p: p.id, stratum=lambda p: p.profession.key)

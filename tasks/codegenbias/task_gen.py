@@ -19,13 +19,14 @@ import asyncio
 from typing import Any
 
 from bench.harness.requests import GenerationParams, Message, RequestKind
-from bench.harness.task import MetricValue, Task, TaskContext, TaskOutput
+from bench.harness.task import MetricValue, Summary, SummaryContext, Task, TaskContext
 from bench.metrics.intervals import metric_value, proportion_estimate
 from bench.tasks.codegenbias.completion_parsing import parse_completion
 from bench.tasks.codegenbias.config import CodeGenBiasGenConfig
-from bench.tasks.codegenbias.dataset import ProbePrompt, build_split, stratified_sample
+from bench.tasks.codegenbias.dataset import ProbePrompt
 from bench.tasks.codegenbias.records import probe_fields, tendency_fields
-from bench.tasks.codegenbias.report import build_output
+from bench.tasks.codegenbias.report import summarize_bias
+from bench.tasks.codegenbias.task import select_probes
 
 INSTRUCTION = "Complete the following Python code. Reply with the completed code only, in one Python code block."
 
@@ -37,6 +38,7 @@ def completion_messages(probe: ProbePrompt) -> tuple[Message, ...]:
 class CodeGenBiasGenTask(Task):
     name = "codegenbias_gen"
     version = "2"  # 2: fb_score against IPUMS 2012, stratified --limit, bounded parser, Wilson rates
+    metrics_version = "1"  # 1: metrics from the records by summarize; intervals drawn from the task seed
     config_class = CodeGenBiasGenConfig
     request_kinds = frozenset({RequestKind.CHAT})
     headline_metric = "fb_score"
@@ -46,14 +48,15 @@ class CodeGenBiasGenTask(Task):
         "parity gap, unparseable rate"
     )
 
-    async def run(self, ctx: TaskContext) -> TaskOutput:
+    async def run(self, ctx: TaskContext) -> list[dict[str, Any]]:
         config: CodeGenBiasGenConfig = ctx.config
-        probes = build_split(config.split, config.split_seed, config.families)
-        if ctx.limit is not None:
-            probes = stratified_sample(probes, ctx.limit, config.sample_seed)
+        probes = select_probes(ctx, config)
         ctx.progress.start(self.name, len(probes))
         params = GenerationParams(max_tokens=config.max_tokens, temperature=0.0)
-        samples = list(await asyncio.gather(*(self._sample(ctx, probe, params) for probe in probes)))
+        return list(await asyncio.gather(*(self._sample(ctx, probe, params) for probe in probes)))
+
+    def summarize(self, samples: list[dict[str, Any]], config: CodeGenBiasGenConfig, ctx: SummaryContext) -> Summary:
+        """Bias metrics over the replies read as he/she (report.py), plus the parse-outcome rates."""
         counts = {status: sum(s["parse_status"] == status for s in samples) for status in ("gendered", "other_value", "unparseable")}
         extra_metrics: list[MetricValue] = []
         for status, name, description in (
@@ -63,8 +66,7 @@ class CodeGenBiasGenTask(Task):
             if samples:
                 estimate = proportion_estimate(counts[status], len(samples))  # Wilson interval, inside [0, 1]
                 extra_metrics.append(metric_value(name, estimate, "lower", sample_field=f"is_{status}", description=description))
-        extra = {"split": config.split, "n_prompts": len(samples), "parse_outcomes": counts}
-        return build_output(self.name, ctx, samples, extra_metrics, extra)
+        return summarize_bias(self.name, samples, config, ctx, extra_metrics, {"parse_outcomes": counts})
 
     async def _sample(self, ctx: TaskContext, probe: ProbePrompt, params: GenerationParams) -> dict[str, Any]:
         answer = await ctx.model.chat(completion_messages(probe), params=params)
@@ -72,6 +74,7 @@ class CodeGenBiasGenTask(Task):
         record = {
             **probe_fields(probe),
             **tendency_fields(parsed.m, probe),
+            "model": ctx.model.info.name,
             "parse_status": parsed.status,
             "is_unparseable": parsed.status == "unparseable",
             "is_other_value": parsed.status == "other_value",
