@@ -112,32 +112,42 @@ class LLMPolicy:
         return Action(answer.text, {"mode": "free" if s.choice_mode == "free" else f"{s.choice_mode}-without-candidates"})
 
 
+@dataclass(frozen=True)
+class MemoryWrite:
+    """What a memory writer produced: the memory items it yields and the model's answer as written
+    ("" when no model call was needed)."""
+
+    items: tuple[str, ...]
+    text: str = ""
+
+
 async def write_tips(
     model: ChatModel, episodes: Sequence[Episode], previous: Sequence[str], settings: AgentSettings, expert: bool = False
-) -> tuple[str, ...]:
+) -> MemoryWrite:
     """Introspective tips from trajectories (the agent's own, or an expert's with `expert`): the
     model's numbered list, parsed; the previous tips are kept when the answer has none."""
     answer = await model.chat(tips_messages(episodes, previous, settings.max_tips, expert),
                               GenerationParams(max_tokens=settings.memory_tokens))
-    return parse_tips(answer.text, settings.max_tips) or tuple(previous)
+    return MemoryWrite(parse_tips(answer.text, settings.max_tips) or tuple(previous), answer.text)
 
 
-async def merge_tips(model: ChatModel, tip_lists: Sequence[Sequence[str]], settings: AgentSettings) -> tuple[str, ...]:
+async def merge_tips(model: ChatModel, tip_lists: Sequence[Sequence[str]], settings: AgentSettings) -> MemoryWrite:
     """One general list from tips learned on several games (no call for one list or none)."""
     lists = [tuple(tips) for tips in tip_lists if tips]
     if len(lists) <= 1:
-        return lists[0] if lists else ()
+        return MemoryWrite(lists[0] if lists else ())
     answer = await model.chat(merge_tips_messages(lists, settings.max_tips), GenerationParams(max_tokens=settings.memory_tokens))
-    return parse_tips(answer.text, settings.max_tips) or lists[0]
+    return MemoryWrite(parse_tips(answer.text, settings.max_tips) or lists[0], answer.text)
 
 
-async def write_reflection(model: ChatModel, episode: Episode, settings: AgentSettings, expert: bool = False) -> str:
-    """Reflexion's self-reflection on one episode (or on an expert demonstration)."""
+async def write_reflection(model: ChatModel, episode: Episode, settings: AgentSettings, expert: bool = False) -> MemoryWrite:
+    """Reflexion's self-reflection on one episode (or on an expert demonstration): one item, or
+    none when the answer is empty."""
     answer = await model.chat(reflection_messages(episode, expert), GenerationParams(max_tokens=settings.memory_tokens))
-    return parse_reflection(answer.text)
+    reflection = parse_reflection(answer.text)
+    return MemoryWrite((reflection,) if reflection else (), answer.text)
 
 
-def keep_reflections(previous: Sequence[str], new: str, settings: AgentSettings) -> tuple[str, ...]:
+def keep_reflections(previous: Sequence[str], new: Sequence[str], settings: AgentSettings) -> tuple[str, ...]:
     """Reflexion's memory: the last `max_reflections` reflections, oldest first."""
-    items = [*previous, new] if new else list(previous)
-    return tuple(items[-settings.max_reflections:])
+    return tuple([*previous, *new][-settings.max_reflections:])

@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from bench.arenas.textworld.episode import Episode, Transition, Turn
 from bench.harness.requests import Message
 
+# The example commands are harmless ones: a small model ranking commands copies whatever verb the
+# examples show, and "cook X with oven" or "eat X" at the wrong moment ends a cooking game.
 SYSTEM_PROMPT = (
     "You are an agent playing a text-based cooking game. Each turn you type exactly one command, for "
-    "example: go north, open fridge, take apple from counter, examine cookbook, slice apple with knife, "
-    "cook apple with stove, prepare meal, eat meal. Reply with the command only."
+    "example: look, inventory, examine cookbook, go north, open fridge. Reply with the command only."
 )
 MEMORY_HEADINGS = {
     "tips": "Tips learned from earlier games:",
@@ -123,12 +124,13 @@ def reflection_messages(episode: Episode, expert: bool = False) -> list[Message]
             Message("user", f"{trajectory_text(episode, 'Expert trajectory' if expert else 'Trajectory')}\n\n{ask}")]
 
 
-_MARKER = re.compile(r"^\s*(?:\d+[.)]|[-*\u2022])\s*")
+_MARKER = re.compile(r"^\s*(?:(?:\d+[.)]|[-*\u2022])\s*)+")  # "1. ", "- ", and runs of them ("1. 1. 1.")
 
 
 def parse_tips(text: str, max_tips: int, max_chars: int = 200) -> tuple[str, ...]:
     """The tips of a numbered / bulleted list (or of plain lines when there are no markers):
-    markers stripped, empty and duplicate tips dropped, each cut to `max_chars`, at most `max_tips`."""
+    markers stripped (a line of nothing but markers is no tip), empty and duplicate tips dropped,
+    each cut to `max_chars`, at most `max_tips`."""
     lines = [line for line in text.splitlines() if line.strip()]
     marked = [line for line in lines if _MARKER.match(line)]
     tips: list[str] = []

@@ -26,6 +26,7 @@ from bench.arenas.textworld.agents import (
     AgentSettings,
     Chooser,
     LLMPolicy,
+    MemoryWrite,
     keep_reflections,
     merge_tips,
     write_reflection,
@@ -64,36 +65,39 @@ class _Session:
         self.records: list[dict[str, Any]] = []
         self.demonstrations: list[tuple[GameInfo, Episode]] = []  # expert setting: walkthroughs of training games
 
-    async def play(self, phase: str, agent: str, game: GameInfo, trial: int, memory: Memory) -> Episode:
+    async def play(self, agent: str, game: GameInfo, memory: Memory) -> Episode:
         policy = LLMPolicy(self.model, self.chooser, self.settings, MEMORY_KIND[agent], memory)
         episode = await run_episode(game.path, policy, self.config.max_steps)
         self.ctx.progress.advance(self.task.name)
         return episode
 
-    async def next_memory(self, agent: str, episode: Episode, memory: Memory) -> Memory:
+    async def next_memory(self, agent: str, episode: Episode, memory: Memory) -> MemoryWrite:
         """The memory after an episode: tips rewritten, a reflection added after a failure."""
         if agent == "tips":
             return await write_tips(self.model, [episode], memory, self.settings)
         if agent == "reflexion" and not episode.won:
-            return keep_reflections(memory, await write_reflection(self.model, episode, self.settings), self.settings)
-        return memory
+            written = await write_reflection(self.model, episode, self.settings)
+            return MemoryWrite(keep_reflections(memory, written.items, self.settings), written.text)
+        return MemoryWrite(memory)
 
     async def trials(self, phase: str, agent: str, game: GameInfo, trials: int, memory: Memory) -> Memory:
         """`trials` episodes of one game, the memory carried from each to the next; records each."""
         for trial in range(1, trials + 1):
-            episode = await self.play(phase, agent, game, trial, memory)
+            episode = await self.play(agent, game, memory)
             after = await self.next_memory(agent, episode, memory) if trial < trials or phase == "source" else None
             self.records.append(self.record(phase, agent, game, trial, episode, memory, after))
-            memory = after if after is not None else memory
+            memory = after.items if after is not None else memory
         return memory
 
     def record(
-        self, phase: str, agent: str, game: GameInfo, trial: int, episode: Episode, memory: Memory, after: Memory | None
+        self, phase: str, agent: str, game: GameInfo, trial: int, episode: Episode, memory: Memory,
+        after: MemoryWrite | None,
     ) -> dict[str, Any]:
         record = episode_record(
             setting=self.task.setting, phase=phase, agent=agent, game=game, trial=trial, episode=episode,
             choice_mode=self.config.choice_mode if agent != "expert" else "walkthrough", memory_kind=MEMORY_KIND.get(agent, ""),
-            memory=memory, memory_after=after,
+            memory=memory, memory_after=None if after is None else after.items,
+            memory_answer=None if after is None else after.text,
         )
         if phase == "eval":
             record.update(metric_fields(record, self.config))
@@ -197,16 +201,17 @@ class TextWorldTipsExpertTask(TextWorldTask):
     async def learn(self, session: _Session, agent: str, sources: list[GameInfo]) -> Memory:
         settings, model, demos = session.settings, session.model, session.demonstrations
         if agent == "tips":
-            per_game = await asyncio.gather(*(write_tips(model, [demo], (), settings, expert=True) for _, demo in demos))
-            memory = await merge_tips(model, per_game, settings)
+            written = await asyncio.gather(*(write_tips(model, [demo], (), settings, expert=True) for _, demo in demos))
+            merged = await merge_tips(model, [w.items for w in written], settings)
+            memory, merge_text = merged.items, merged.text
         elif agent == "reflexion":
-            notes = await asyncio.gather(*(write_reflection(model, demo, settings, expert=True) for _, demo in demos))
-            per_game = [(n,) for n in notes]
-            memory = functools.reduce(lambda kept, n: keep_reflections(kept, n, settings), notes, ())
+            written = await asyncio.gather(*(write_reflection(model, demo, settings, expert=True) for _, demo in demos))
+            memory = functools.reduce(lambda kept, w: keep_reflections(kept, w.items, settings), written, ())
+            merge_text = ""
         else:
             return ()
-        sourced = {game.game_id: list(items) for (game, _), items in zip(demos, per_game)}
-        session.records.append(memory_record(self.setting, agent, MEMORY_KIND[agent], memory, sourced))
+        sourced = {game.game_id: w for (game, _), w in zip(demos, written)}
+        session.records.append(memory_record(self.setting, agent, MEMORY_KIND[agent], memory, sourced, merge_text))
         return memory
 
 
@@ -228,11 +233,12 @@ class TextWorldTipsCrossTask(TextWorldTask):
             return ()
         config, settings = session.config, session.settings
         per_game = await asyncio.gather(*(session.trials("source", agent, g, config.source_trials, ()) for g in sources))
+        merge_text = ""
         if agent == "tips":
-            memory = await merge_tips(session.model, per_game, settings)
+            merged = await merge_tips(session.model, per_game, settings)
+            memory, merge_text = merged.items, merged.text
         else:  # reflections of several games, the most recent of each game, capped like Reflexion's memory
-            memory = functools.reduce(lambda kept, notes: keep_reflections(kept, notes[-1], settings) if notes else kept,
-                                      per_game, ())
-        sourced = {game.game_id: list(items) for game, items in zip(sources, per_game)}
-        session.records.append(memory_record(self.setting, agent, MEMORY_KIND[agent], memory, sourced))
+            memory = functools.reduce(lambda kept, notes: keep_reflections(kept, notes[-1:], settings), per_game, ())
+        sourced = {game.game_id: MemoryWrite(items) for game, items in zip(sources, per_game)}
+        session.records.append(memory_record(self.setting, agent, MEMORY_KIND[agent], memory, sourced, merge_text))
         return memory

@@ -7,7 +7,15 @@ import asyncio
 from collections.abc import Sequence
 
 import pytest
-from bench.arenas.textworld.agents import AgentSettings, LLMPolicy, keep_reflections, merge_tips, write_tips
+from bench.arenas.textworld.agents import (
+    AgentSettings,
+    LLMPolicy,
+    MemoryWrite,
+    keep_reflections,
+    merge_tips,
+    write_reflection,
+    write_tips,
+)
 from bench.arenas.textworld.episode import Episode, Transition, Turn
 from bench.arenas.textworld.prompts import (
     memory_block,
@@ -93,6 +101,7 @@ def test_loglikelihood_mode_needs_a_chooser():
 @pytest.mark.parametrize(("text", "tips"), [
     ("1. Read the cookbook.\n2) Open the fridge.\n- Use the knife to cut.\n", ("Read the cookbook.", "Open the fridge.", "Use the knife to cut.")),
     ("Sure! Here are tips:\n1. A\n2. A\n3. B", ("A", "B")),  # preamble without a marker dropped, duplicates dropped
+    ("1. 1. Open it.\n2. 2. 2.\n", ("Open it.",)),  # runs of markers stripped; a line of markers only is no tip
     ("Read the cookbook\nCook with the stove", ("Read the cookbook", "Cook with the stove")),  # no markers: lines
     ("", ()),
 ])
@@ -112,8 +121,14 @@ def test_reflection_is_one_bounded_line():
 
 def test_reflexion_keeps_the_most_recent_reflections():
     settings = AgentSettings(max_reflections=2)
-    assert keep_reflections(("a", "b"), "c", settings) == ("b", "c")
-    assert keep_reflections(("a",), "", settings) == ("a",)
+    assert keep_reflections(("a", "b"), ("c",), settings) == ("b", "c")
+    assert keep_reflections(("a",), (), settings) == ("a",)
+
+
+def test_reflection_writer_yields_one_item_or_none():
+    written = asyncio.run(write_reflection(_Model("I  failed.\nNext time read."), _episode(False), AgentSettings()))
+    assert written.items == ("I failed. Next time read.",)
+    assert asyncio.run(write_reflection(_Model(" "), _episode(False), AgentSettings())).items == ()
 
 
 def _episode(won: bool) -> Episode:
@@ -124,8 +139,8 @@ def _episode(won: bool) -> Episode:
 
 def test_tips_writer_sees_the_trajectory_outcome_and_previous_tips():
     model = _Model("1. Open containers first.\n2. Read the cookbook.")
-    tips = asyncio.run(write_tips(model, [_episode(False)], ["Old tip."], AgentSettings(max_tips=4, memory_tokens=99)))
-    assert tips == ("Open containers first.", "Read the cookbook.")
+    written = asyncio.run(write_tips(model, [_episode(False)], ["Old tip."], AgentSettings(max_tips=4, memory_tokens=99)))
+    assert written.items == ("Open containers first.", "Read the cookbook.") and written.text == model.reply
     messages, params = model.chats[0]
     prompt = messages[-1].content
     assert "> take apple [+1 point]" in prompt and "You ran out of steps, scoring 1 of 3 points in 2 steps." in prompt
@@ -133,13 +148,15 @@ def test_tips_writer_sees_the_trajectory_outcome_and_previous_tips():
 
 
 def test_tips_writer_keeps_the_old_tips_when_the_answer_has_none():
-    assert asyncio.run(write_tips(_Model("   "), [_episode(True)], ["Keep me."], AgentSettings())) == ("Keep me.",)
+    for answer in ("   ", "1. 1. 1. 1."):  # nothing, or a small model's run of empty markers
+        assert asyncio.run(write_tips(_Model(answer), [_episode(True)], ["Keep me."], AgentSettings())).items == ("Keep me.",)
 
 
 def test_merging_one_tip_list_needs_no_model_call():
     model = _Model("1. merged")
-    assert asyncio.run(merge_tips(model, [("a", "b"), ()], AgentSettings())) == ("a", "b") and not model.chats
-    assert asyncio.run(merge_tips(model, [("a",), ("b",)], AgentSettings())) == ("merged",) and len(model.chats) == 1
+    assert asyncio.run(merge_tips(model, [("a", "b"), ()], AgentSettings())) == MemoryWrite(("a", "b")) and not model.chats
+    assert asyncio.run(merge_tips(model, [("a",), ("b",)], AgentSettings())) == MemoryWrite(("merged",), "1. merged")
+    assert len(model.chats) == 1
 
 
 def test_trajectory_text_names_a_win():

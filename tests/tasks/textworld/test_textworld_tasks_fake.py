@@ -73,6 +73,7 @@ def test_tips_written_after_trial_t_are_in_every_prompt_of_trial_t_plus_1(tmp_pa
     for t in (1, 2):
         assert by_trial[t]["memory_after"] == by_trial[t + 1]["memory"] != []
     assert by_trial[3]["memory_after"] is None  # no tips are written after the last trial
+    assert by_trial[1]["memory_answer"].startswith("1. Tip-") and by_trial[3]["memory_answer"] is None
     # In request order: the acting prompts after the k-th tips answer carry exactly those tips.
     current = None
     acts = 0
