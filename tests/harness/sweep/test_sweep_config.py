@@ -154,3 +154,15 @@ def test_results_store_works_on_a_folder_and_on_an_fsspec_url(tmp_path: Path) ->
         assert (fetched / "plots" / "t" / "a.png").read_bytes() == b"\x89PNG"
         store.put_run(run, "units/m/t/full")  # a retried unit's upload replaces the earlier one
         assert store.has_result("units/m/t/full")
+
+
+def test_a_bad_task_or_option_fails_before_ray_starts(bench_main, tmp_path: Path) -> None:
+    import ray
+
+    text = SWEEP.format(out=tmp_path / "out").replace('name = "uno"', 'name = "nope"')
+    result = bench_main("sweep", str(_write(tmp_path, text)))
+    assert result.returncode == 2 and "unknown task 'nope'" in result.stderr and result.stderr.count("\n") == 1
+    text = SWEEP.format(out=tmp_path / "out").replace("bootstrap = 0", "bootstrapp = 0")
+    result = bench_main("sweep", str(_write(tmp_path, text)))
+    assert result.returncode == 2 and "rewardbench_length" in result.stderr and "bootstrapp" in result.stderr
+    assert not ray.is_initialized() and not (tmp_path / "out").exists()
