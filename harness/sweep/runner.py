@@ -22,6 +22,7 @@ Ray is an optional extra: `import_ray()` turns its absence into one line (exit 2
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import tempfile
@@ -79,6 +80,13 @@ def plan_sweep(sweep: SweepConfig) -> list[Unit]:
     return sweep.units()
 
 
+def absolute_paths(sweep: SweepConfig) -> SweepConfig:
+    """Local `output` and `cache_dir` made absolute: Ray workers do not share the driver's working folder."""
+    output = sweep.output if "://" in sweep.output else str(Path(sweep.output).expanduser().resolve())
+    cache_dir = str(Path(sweep.cache_dir).expanduser().resolve()) if sweep.cache_dir else ""
+    return dataclasses.replace(sweep, output=output, cache_dir=cache_dir)
+
+
 def sweep_scratch() -> str:
     return tempfile.gettempdir()
 
@@ -115,6 +123,7 @@ def run_sweep(
     """Run every unit of `sweep` on Ray; see the module docstring. `on_start(key, pid, node)` is
     called in the driver for each attempt that starts (the progress view's feed; tests use it)."""
     ray = import_ray()
+    sweep = absolute_paths(sweep)
     units = plan_sweep(sweep)
     store = ResultStore(sweep.output)
     store.put_text("sweep.json", json.dumps(describe(sweep), indent=2, default=str) + "\n")

@@ -166,3 +166,14 @@ def test_a_bad_task_or_option_fails_before_ray_starts(bench_main, tmp_path: Path
     result = bench_main("sweep", str(_write(tmp_path, text)))
     assert result.returncode == 2 and "rewardbench_length" in result.stderr and "bootstrapp" in result.stderr
     assert not ray.is_initialized() and not (tmp_path / "out").exists()
+
+
+def test_local_paths_are_made_absolute_for_the_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench.harness.sweep.runner import absolute_paths
+
+    monkeypatch.chdir(tmp_path)
+    sweep = read_sweep_config(_write(tmp_path, 'cache_dir = "caches"\n' + SWEEP.format(out="results")))
+    fixed = absolute_paths(sweep)
+    assert fixed.output == str(tmp_path / "results") and fixed.cache_dir == str(tmp_path / "caches")
+    remote = absolute_paths(read_sweep_config(_write(tmp_path, SWEEP.format(out="s3://bucket/sweep"))))
+    assert remote.output == "s3://bucket/sweep" and remote.cache_dir == ""
