@@ -110,8 +110,8 @@ class RowConstraints:
     """The matchers of one decode batch: row i has its own matcher (or none), so its allowed tokens
     depend only on its own tokens, never on its batch-mates'.
 
-    Rows are addressed by their index in the original batch; `positions` maps them to the rows of
-    the current (shrinking) logits tensor.
+    Rows are addressed by their index in the original batch: `rows[p]` names the row whose logits
+    are line p of the current logits tensor (the batch shrinks as rows finish).
     """
 
     def __init__(self, grammars: ConstraintGrammars, constraints: Sequence[Constraint | None]) -> None:
