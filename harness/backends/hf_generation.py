@@ -90,6 +90,10 @@ class PrefixKVStore:
         size = kv.nbytes()
         if size > self.max_bytes:
             return
+        # A stored entry whose key is a prefix of this one serves no lookup this one cannot (lookups
+        # crop): drop it, so a finished row does not keep its prompt's key/values twice (helper UNO).
+        for shorter in [k for k in self._entries if len(k) < len(key) and key[: len(k)] == k]:
+            self._bytes -= self._entries.pop(shorter).nbytes()
         self._entries[key] = kv
         self._bytes += size
         while self._bytes > self.max_bytes:
@@ -270,6 +274,7 @@ class _Sampler:
         if bool((top_p < 1.0).any()):
             sorted_probs, order = probs.sort(dim=-1, descending=True)
             drop = sorted_probs.cumsum(dim=-1) - sorted_probs >= top_p[:, None]
+            drop[:, 0] = False  # the most likely token always stays (top_p=0 means greedy, not nothing)
             probs = probs.scatter(1, order, sorted_probs.masked_fill(drop, 0.0))
         return probs
 

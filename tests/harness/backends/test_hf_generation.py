@@ -129,6 +129,8 @@ def test_top_p_keeps_the_nucleus() -> None:
         row = _Row([1], GenerationParams(temperature=1.0, top_p=0.7, seed=seed), [])
         seen.add(int(_Sampler([row], CPU).pick(logits.clone(), [0], torch.tensor([0]))[0]))
     assert seen == {0, 1}
+    rows = [_Row([1], GenerationParams(temperature=1.0, top_p=0.0, seed=s), []) for s in range(5)]
+    assert _Sampler(rows, CPU).pick(logits.repeat(5, 1), list(range(5)), torch.arange(5)).tolist() == [0] * 5
 
 
 def test_grammars_compile_once_per_constraint(tiny) -> None:
