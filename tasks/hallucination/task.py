@@ -9,9 +9,12 @@ or the choices' log-likelihoods and the gold index. `summarize` scores the recor
 functions of bench.metrics.hallucination_* (so `bench rescore` re-scores a finished run).
 
 Two checks the paper's comparison across architectures needs (spec pitfalls 3 and 4):
-- truncation: a generation whose prompt plus `max_tokens` exceeds the model's context length is
-  flagged in its record and counted (metric `truncated_prompts`); log-likelihood probes report no
-  count (their token counts are not returned by the backends).
+- truncation: a generation whose prompt tokens plus `max_tokens`, or a log-likelihood request whose
+  context plus longest choice, exceeds the model's declared context length is flagged in its record
+  and counted (metric `truncated_prompts`). Log-likelihood requests are measured without a tokenizer
+  when their UTF-8 length + 2 is below the context length (a byte-level or byte-fallback tokenizer
+  never makes more tokens than bytes, plus BOS/EOS); only longer ones are tokenized
+  (`ctx.model.tokenizer()`). Nothing is flagged when the context length is unknown.
 - batching: on recurrent and hybrid models (`batch_check=auto`), the first `batch_check_n`
   prompts are generated as one batch and one at a time (`ModelClient.compare_batched_with_single`);
   the records carry `batch_equal`, and metric `batch_mismatches` counts the differing ones.
@@ -141,6 +144,11 @@ class ProbeTask(Task):
                     *(ctx.model.loglikelihood(prompt, config.target_delimiter + choice) for choice in item["choices"])
                 )
                 record.update(logliks=[a.logprob for a in answers], gold=int(item["gold"]), choices=list(item["choices"]))
+                if context_length is not None:
+                    longest = max((prompt + config.target_delimiter + c for c in item["choices"]), key=len)
+                    exceeds = _exceeds_context(ctx, longest, context_length)
+                    if exceeds is not None:
+                        record["truncated"] = exceeds
                 if "labels" in item:
                     record["labels"] = list(item["labels"])
             if ctx.log_samples:
@@ -198,13 +206,12 @@ class ProbeTask(Task):
                                        "none", n, description=f"share of answers {first}"))
         extra: dict[str, Any] = {"category": config.category, "subcategory": config.subcategory, "kind": probe.kind,
                                  "shots_used": sorted({int(s.get("shots", 0)) for s in samples})}
-        if probe.generates:
-            flagged = [s for s in samples if "truncated" in s]
-            truncated = sum(bool(s["truncated"]) for s in flagged)
-            extra["truncated_prompts"] = truncated if flagged else None
-            if flagged:
-                metrics.append(MetricValue("truncated_prompts", float(truncated), "lower", len(flagged),
-                                           description="prompts whose tokens + max_tokens exceed the context length"))
+        flagged = [s for s in samples if "truncated" in s]
+        truncated = sum(bool(s["truncated"]) for s in flagged)
+        extra["truncated_prompts"] = truncated if flagged else None
+        if flagged:
+            metrics.append(MetricValue("truncated_prompts", float(truncated), "lower", len(flagged),
+                                       description="prompts exceeding the context length (with max_tokens or the longest choice)"))
         checked = [s for s in samples if "batch_equal" in s]
         extra["batch_check"] = {"checked": len(checked), "differing": sum(not s["batch_equal"] for s in checked)} if checked else None
         if checked:
@@ -226,6 +233,17 @@ def headline_sample_scores(probe: Probe, samples: list[dict[str, Any]]) -> list[
     if probe.kind == "mc2":
         return [mc2_true_mass(s["logliks"], s["labels"]) for s in samples]
     return [mc1_correct(s["logliks"], s["gold"]) for s in samples]
+
+
+def _exceeds_context(ctx: TaskContext, text: str, context_length: int) -> bool | None:
+    """Whether `text` has more tokens than `context_length` (None: no tokenizer to tell)."""
+    if len(text.encode()) + 2 < context_length:
+        return False
+    try:
+        tokenizer = ctx.model.tokenizer()
+    except CapabilityError:
+        return None
+    return len(tokenizer(text, add_special_tokens=False)["input_ids"]) > context_length
 
 
 def _should_check_batching(mode: str, architecture: Any) -> bool:

@@ -151,3 +151,24 @@ def test_prompts_longer_than_the_context_are_counted_as_truncated() -> None:
     assert all(r["truncated"] for r in records)  # 2-shot article prompts + 64 new tokens > 40
     summary = task.summarize(canonical_samples(records), task.config_class(), SummaryContext(0, Path(".")))
     assert summary.metric("truncated_prompts").value == 3 and summary.extra["truncated_prompts"] == 3
+
+
+def test_log_likelihood_prompts_longer_than_the_context_are_counted() -> None:
+    backend = FakeBackend("fake-short-context")
+    task = HalluFaithdialTask()  # 8-shot prompts, far over 40 tokens
+    for length, expected in ((40, True), (100_000, False)):
+        backend.info = dataclasses.replace(backend.info, architecture=ArchitectureInfo("attention", context_length=length))
+        records = asyncio.run(task.run(_context(backend, task.config_class(), limit=3)))
+        if expected:  # the fake backend has no tokenizer: long prompts cannot be measured, so none is flagged
+            assert not any("truncated" in r for r in records)
+        else:  # short enough by byte count alone: measured without a tokenizer
+            assert all(r["truncated"] is False for r in records)
+    # With a tokenizer (one token per word here), long prompts are counted against the context.
+    backend.info = dataclasses.replace(backend.info, architecture=ArchitectureInfo("attention", context_length=40))
+    ctx = _context(backend, task.config_class(), limit=3)
+    ctx.model.tokenizer = lambda: (lambda text, add_special_tokens: {"input_ids": text.split()})  # type: ignore[method-assign]
+    records = asyncio.run(task.run(ctx))
+    assert all(r["truncated"] is True for r in records)
+    summary = task.summarize(canonical_samples(records), task.config_class(), SummaryContext(0, Path(".")))
+    assert summary.metric("truncated_prompts").value == 3
+
