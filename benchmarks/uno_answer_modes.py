@@ -78,6 +78,8 @@ def main() -> None:
             rates[mode].append(len(decisions) / wall)
             cpu[mode].append(process / len(decisions))
             counts[mode] = (len(decisions), sum(d.fallback for d in decisions))
+            print(f"  run {len(rates[mode])} {mode:<12} {len(decisions):>4} decisions  {wall:7.1f} s wall  "
+                  f"{process:7.1f} s CPU", flush=True)
     print(f"{args.games} concurrent games, max {args.max_turns} turns, {args.runs} interleaved runs per mode")
     print(f"{'mode':<12} {'decisions':>9} {'decisions/s median [range]':>30} {'CPU s/decision median [range]':>32} "
           f"{'fallback rate':>13}")
