@@ -14,7 +14,8 @@ speed-up of bench over lm-eval (target >= 1.5x) and each task's metric on both s
 1e-4: the two compute log-probabilities in different batches; lm-eval's MC2 "acc" is bench's "mc2").
 
 Measured 2026-11-26 (--limit 8 --repeats 1, two cores shared with seven other sessions, load ~11):
-lm-eval 190 s wall / 49 s CPU, bench 31.5 s / 8.6 s: 6.0x wall, 5.7x CPU; metrics equal (MC2 within 1e-4).
+lm-eval 190 s wall / 49 s CPU, bench 31.5 s / 8.6 s: 6.0x wall, 5.7x CPU; a rerun 5.8x wall, 5.2x CPU.
+Metrics equal (MC2 |diff| 1.1e-6, the others identical).
 
     .venv/bin/python benchmarks/hallucination_suite.py [--limit 8] [--repeats 2] [--batch-size 16]
 """
