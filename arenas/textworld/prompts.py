@@ -136,9 +136,14 @@ def parse_tips(text: str, max_tips: int, max_chars: int = 200) -> tuple[str, ...
     tips: list[str] = []
     for line in marked or lines:
         tip = _cut(_MARKER.sub("", line), max_chars)
-        if tip and tip.lower() not in {t.lower() for t in tips}:
+        if tip and _tip_key(tip) not in {_tip_key(t) for t in tips}:
             tips.append(tip)
     return tuple(tips[:max_tips])
+
+
+def _tip_key(tip: str) -> str:
+    """Tips that differ only in case or final punctuation are the same tip."""
+    return tip.lower().rstrip(" .!;:")
 
 
 def parse_reflection(text: str, max_chars: int = 400) -> str:

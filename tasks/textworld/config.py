@@ -18,7 +18,9 @@ class TextWorldConfig:
     trials: episodes per game and agent, memory carried from one to the next (self: metric vs trial);
     source_trials: episodes per training game when the cross-game setting learns from its own play.
     max_steps: commands per episode before it is cut. choice_mode: loglikelihood (rank the
-    admissible commands), constrained (choice-constrained generation) or free (sanitised generation).
+    admissible commands), constrained (choice-constrained generation) or free (sanitised generation);
+    choice_normalize: how loglikelihood ranks, by the "mean" log-probability per token (default) or
+    the "sum" (which favours short commands such as "look").
     history_window, show_admissible, command_tokens, memory_tokens, max_tips, max_reflections: see
     AgentSettings. games_dir: cache folder of generated games ("" = $BENCH_CACHE_DIR/textworld).
     """
@@ -32,6 +34,7 @@ class TextWorldConfig:
     source_trials: int = 1
     max_steps: int = 40
     choice_mode: ChoiceMode = "loglikelihood"
+    choice_normalize: str = "mean"
     history_window: int = 6
     show_admissible: bool = True
     command_tokens: int = 24
@@ -49,6 +52,8 @@ class TextWorldConfig:
             raise ValueError(f"agents must be distinct values among {', '.join(AGENTS)} and include tips, got {list(self.agents)}")
         if min(self.games_per_level, self.train_games_per_level, self.trials, self.source_trials, self.max_steps) < 1:
             raise ValueError("games_per_level, train_games_per_level, trials, source_trials and max_steps must be >= 1")
+        if self.choice_normalize not in ("mean", "sum"):
+            raise ValueError(f"choice_normalize must be 'mean' or 'sum', got {self.choice_normalize!r}")
         if self.choice_mode not in CHOICE_MODES:
             raise ValueError(f"choice_mode must be one of {', '.join(CHOICE_MODES)}, got {self.choice_mode!r}")
         self.agent_settings()  # its own checks

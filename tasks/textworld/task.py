@@ -60,7 +60,8 @@ class _Session:
         self.model: ModelClient = ctx.model
         self.settings: AgentSettings = config.agent_settings()
         self.chooser: Chooser | None = (
-            functools.partial(choose, ctx.model, normalize="mean") if config.choice_mode == "loglikelihood" else None
+            functools.partial(choose, ctx.model, normalize=config.choice_normalize)  # type: ignore[arg-type]
+            if config.choice_mode == "loglikelihood" else None
         )
         self.records: list[dict[str, Any]] = []
         self.demonstrations: list[tuple[GameInfo, Episode]] = []  # expert setting: walkthroughs of training games
@@ -114,7 +115,7 @@ class TextWorldTask(Task):
     request_kinds = frozenset({RequestKind.CHAT, RequestKind.LOGLIKELIHOOD})
     headline_metric = "normalised_score_tips"
     groups = ("textworld",)
-    comparability_keys = ("choice_mode", "max_steps", "levels", "trials", "show_admissible")
+    comparability_keys = ("choice_mode", "choice_normalize", "max_steps", "levels", "trials", "show_admissible")
     setting: ClassVar[str]
 
     def request_kinds_for(self, config: TextWorldConfig, capabilities: frozenset[RequestKind]) -> frozenset[RequestKind]:

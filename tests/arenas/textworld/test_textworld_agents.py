@@ -100,7 +100,7 @@ def test_loglikelihood_mode_needs_a_chooser():
 
 @pytest.mark.parametrize(("text", "tips"), [
     ("1. Read the cookbook.\n2) Open the fridge.\n- Use the knife to cut.\n", ("Read the cookbook.", "Open the fridge.", "Use the knife to cut.")),
-    ("Sure! Here are tips:\n1. A\n2. A\n3. B", ("A", "B")),  # preamble without a marker dropped, duplicates dropped
+    ("Sure! Here are tips:\n1. A\n2. A\n3. B\n4. b.", ("A", "B")),  # preamble dropped, duplicates (case, final dot) dropped
     ("1. 1. Open it.\n2. 2. 2.\n", ("Open it.",)),  # runs of markers stripped; a line of markers only is no tip
     ("Read the cookbook\nCook with the stove", ("Read the cookbook", "Cook with the stove")),  # no markers: lines
     ("", ()),

@@ -39,10 +39,11 @@ def test_tips_self_on_the_embedded_model(tmp_path):
             assert step["choice"]["candidates"] > 1 and math.isfinite(step["choice"]["score"]) and step["choice"]["score"] < 0
     tips = {e["trial"]: e for e in episodes if e["agent"] == "tips"}
     assert tips[1]["memory"] == [] and tips[2]["memory"] == tips[1]["memory_after"]
-    assert tips[2]["memory"] and all(isinstance(t, str) and t for t in tips[2]["memory"])
+    assert tips[1]["memory_answer"]  # the model was asked for tips after trial 1 and answered
+    assert all(isinstance(t, str) and t for t in tips[2]["memory"])
     reflexion = {e["trial"]: e for e in episodes if e["agent"] == "reflexion"}
     if not reflexion[1]["won"]:
-        assert len(reflexion[2]["memory"]) == 1 and reflexion[2]["memory"][0]
+        assert reflexion[1]["memory_answer"] is not None and reflexion[2]["memory"] == reflexion[1]["memory_after"]
     metrics = {m["name"]: m for m in entry["metrics"]}
     for agent in ("plain", "reflexion", "tips"):
         last = [e for e in episodes if e["agent"] == agent and e["trial"] == 2]

@@ -196,6 +196,7 @@ def test_textworld_group_on_the_fake_backend_reports_metrics_matching_its_record
     ("agents=plain", "include tips"),
     ("choice_mode=guess", "choice_mode must be one of 'loglikelihood', 'constrained', 'free'"),
     ("trials=0", "must be >= 1"),
+    ("choice_normalize=max", "choice_normalize must be 'mean' or 'sum'"),
 ])
 def test_bad_options_are_one_line_usage_errors(bench_main, arg: str, message: str):
     result = bench_main("eval", "--backend", "fake", "--tasks", "textworld_tips_self", "--task-args", f"textworld_tips_self.{arg}")
