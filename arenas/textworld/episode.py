@@ -27,7 +27,7 @@ class Transition:
     observation: str
     reward: float
     score: float
-    admissible: bool  # the command was among the admissible commands of the state it was sent in
+    admissible: bool  # among the admissible commands of the state it was sent in (the parser ignores case)
     choice: dict[str, Any] = field(default_factory=dict)  # how the policy chose it (mode, scores, ...)
 
 
@@ -102,7 +102,7 @@ async def run_episode(game_path: Path | str, policy: Policy, max_steps: int) -> 
             transitions.append(Transition(
                 command=info["command"], raw_command=action.command, sanitised=info["sanitised"],
                 observation=observation, reward=reward, score=info["score"],
-                admissible=info["command"] in admissible, choice=action.choice,
+                admissible=info["command"].lower() in {c.lower() for c in admissible}, choice=action.choice,
             ))
             done = terminated or truncated
         return Episode(str(game_path), objective, initial, tuple(transitions), info["score"], info["max_score"],

@@ -214,3 +214,19 @@ def test_request_and_constraint_kinds_follow_the_choice_mode():
     assert task.request_kinds_for(constrained, frozenset()) == {RequestKind.CHAT}
     assert task.constraint_kinds_for(constrained) == {"choice"} and task.constraint_kinds_for(ranked) == frozenset()
     assert json.dumps(task.groups) == '["textworld"]'
+
+
+class _Talkative(StubModel):
+    async def chat(self, messages: Sequence[Message], params: GenerationParams | None = None) -> GenerationAnswer:
+        if "numbered list" in messages[-1].content or "sentences" in messages[-1].content:
+            return await super().chat(messages, params)
+        return GenerationAnswer("Open fridge, then take the apple.\nGo north.")
+
+
+def test_free_mode_records_the_raw_answer_and_sends_one_command(tmp_path: Path):
+    config = TipsSelfConfig(levels=("L1",), agents=("tips",), trials=1, max_steps=2, choice_mode="free", games_dir=GAMES_DIR)
+    [record] = _run(TextWorldTipsSelfTask(), config, _Talkative(), 1, tmp_path)
+    assert record["choice_mode"] == "free" and record["steps"] == 2
+    for step in record["trajectory"]:
+        assert step["command"] == "Open fridge" and step["sanitised"] == "multiple"
+        assert step["raw_command"].startswith("Open fridge, then") and step["choice"] == {"mode": "free"}
