@@ -1,7 +1,8 @@
 """CAIRO generation + scoring: the BOLD valid gender prompts on the embedded model through bench vs a
 plain batched transformers `generate` loop (the authors' loop: left padding, batch 16,
 do_sample with top-k 50 and temperature 1, 25 new tokens), both scored by the same toxicity
-classifier. Same model, same machine, no request cache; prints prompts/s and the ratio
+classifier. Same model, same machine, no request cache, torch and transformers imported before
+either clock starts (each path still loads the model); prints prompts/s and the ratio
 (target >= 1.0x). `--backend vllm` adds the vLLM backend through bench (reported, no target).
 
     OMP_NUM_THREADS=2 .venv/bin/python benchmarks/cairo_generation.py [--prompts 616] [--batch-size 16] [--backend hf|vllm]
@@ -63,6 +64,8 @@ def main() -> None:
     args = parser.parse_args()
     prompts = [p for p in load_group("bold", "valid", "gender", paraphrases=False).sets[ORIGINAL] if p][: args.prompts]
     scorer = make_scorer("profanity_check")
+    import torch  # noqa: F401 - both paths then start with torch and transformers imported
+    import transformers  # noqa: F401
 
     start = time.perf_counter()
     plain = plain_loop(prompts, args.batch_size)
