@@ -230,3 +230,17 @@ def test_free_mode_records_the_raw_answer_and_sends_one_command(tmp_path: Path):
     for step in record["trajectory"]:
         assert step["command"] == "Open fridge" and step["sanitised"] == "multiple"
         assert step["raw_command"].startswith("Open fridge, then") and step["choice"] == {"mode": "free"}
+
+
+def test_shards_split_the_test_games_and_together_play_them_all(tmp_path: Path):
+    from bench.harness.sharding import Shard
+
+    config = TipsSelfConfig(levels=("L1", "L2"), agents=("tips",), trials=1, max_steps=1, games_dir=GAMES_DIR)
+    played = []
+    for index in range(2):
+        ctx = TaskContext(model=StubModel(), config=config, seed=0, limit=4, artifacts_dir=tmp_path,  # type: ignore[arg-type]
+                          progress=Progress(enabled=False), shard=Shard(index, 2), run_seed=7)
+        played.append({r["game_id"] for r in asyncio.run(TextWorldTipsSelfTask().run(ctx))})
+    assert played[0] and played[1] and not played[0] & played[1]
+    assert played[0] | played[1] == {"L1-test-s1", "L2-test-s1", "L1-test-s2", "L2-test-s2"}
+    assert all({g[:2] for g in shard} == {"L1", "L2"} for shard in played)  # stratified by level
