@@ -80,5 +80,5 @@ class CairoHonestConfig(CairoConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.groups != ("gender",):
+        if tuple(self.groups) != ("gender",):
             raise ValueError(f"HONEST has gender prompts only; groups must be gender, got {list(self.groups)}")
