@@ -188,7 +188,10 @@ def _task(data: Any, where: str) -> TaskSpec:
 def unit_resources(model: ModelSpec) -> dict[str, float]:
     """What one unit of `model` asks Ray for: `num_cpus`, `num_gpus` and `memory` (bytes).
 
-    From the backend: vllm takes tensor x pipeline x data parallel GPUs (default 1); hf takes one
+    From the backend: vllm takes tensor x pipeline x data parallel GPUs (default 1), or none when
+    its workers run as Ray actors (`distributed_executor_backend=ray` or `data_parallel_backend=ray`:
+    vLLM then reserves the GPUs in its own placement group, and a unit holding them too would wait
+    for itself on a node with just that many GPUs); hf takes one
     GPU when `device` is cuda/cuda:N and none otherwise (`device=auto` does not reserve one: say
     `device=cuda` on a GPU cluster); openai and fake take no GPU. One CPU each. Memory only when
     the model's `resources.memory_gb` says so (Ray's memory is a scheduling reservation, not a
@@ -200,6 +203,8 @@ def unit_resources(model: ModelSpec) -> dict[str, float]:
         gpus = 1.0
         for key in ("tensor_parallel_size", "pipeline_parallel_size", "data_parallel_size"):
             gpus *= float(args.get(key, 1) or 1)
+        if "ray" in (args.get("distributed_executor_backend"), args.get("data_parallel_backend")):
+            gpus = 0.0
     elif model.backend == "hf" and str(args.get("device", "auto")).startswith("cuda"):
         gpus = 1.0
     resources = {"num_cpus": 1.0, "num_gpus": gpus}

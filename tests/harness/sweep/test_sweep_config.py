@@ -88,6 +88,10 @@ def test_resources_follow_the_backend_and_the_overrides() -> None:
     assert unit_resources(ModelSpec("m", "vllm"))["num_gpus"] == 1.0
     tp_pp = ModelSpec("m", "vllm", {"tensor_parallel_size": 2, "pipeline_parallel_size": 2})
     assert unit_resources(tp_pp)["num_gpus"] == 4.0
+    # vLLM's Ray executor reserves the GPUs in its own placement group: the unit must not hold them too
+    on_ray = ModelSpec("m", "vllm", {"tensor_parallel_size": 8, "distributed_executor_backend": "ray"})
+    assert unit_resources(on_ray)["num_gpus"] == 0.0
+    assert unit_resources(ModelSpec("m", "vllm", {"data_parallel_size": 2, "data_parallel_backend": "ray"}))["num_gpus"] == 0.0
     custom = ModelSpec("m", "openai", resources={"num_cpus": 0.5, "memory_gb": 2})
     assert unit_resources(custom) == {"num_cpus": 0.5, "num_gpus": 0.0, "memory": float(2 * 2**30)}
 
