@@ -276,6 +276,8 @@ def _convert(task: str, name: str, value: Any, hint: Any) -> Any:
             if option is not type(None) and typing.get_origin(option) is tuple:
                 return _convert(task, name, value, option)
         return value
+    if origin is tuple and isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = [value]  # `seeds=1` on the CLI is a one-element list, not a number
     if origin is tuple and isinstance(value, (list, str)):
         items = value.split("|") if isinstance(value, str) else value
         inner = typing.get_args(hint)[0] if typing.get_args(hint) else str

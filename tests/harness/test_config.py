@@ -122,6 +122,15 @@ def test_task_options_from_the_cli_are_converted_to_the_annotated_types():
     assert isinstance(options.temperature, float)
 
 
+def test_a_single_number_for_a_list_option_is_a_one_element_list():
+    @dataclass(frozen=True)
+    class Seeds:
+        seeds: tuple[int, ...] = (1, 2, 3)
+
+    assert build_task_config("t", Seeds, {"seeds": 7}).seeds == (7,)  # `--task-args t.seeds=7`
+    assert build_task_config("t", Seeds, {"seeds": "7|8"}).seeds == (7, 8)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
