@@ -1,0 +1,184 @@
+"""TextWorld concurrency benchmark: steps/s with 16 concurrent episodes vs one episode at a time.
+
+Same games (the first --games L1 test-split cooking games, generated offline into the games
+cache as the tasks do), same agent (the plain agent: `LLMPolicy` with the default
+`loglikelihood` choice mode, per-token mean, as `textworld_tips_*` build it), same model (the
+embedded SmolLM2-135M-Instruct on the hf backend, or vLLM with `--backend vllm`), same episode
+code (`run_episode`), `--max-steps` commands per episode. No request cache: each run gets a
+fresh `ModelClient(backend, cache=None)` with the backend's batch size on both sides, and the hf
+prefix KV store (or vLLM's prefix cache) is emptied before every run, so no run reuses another's
+work.
+
+    concurrent  all episodes are coroutines gathered at once (what the tasks do): every step's
+                requests from every episode meet in the client's batches
+    sequential  the same episodes one after another (one step's candidates still go as one
+                batch: `choose` gathers them); `--sequential-games N` plays only the first N
+                (steps/s is a rate, so a subset keeps the run short)
+
+On a CPU the plain agent's steps are prefill: every step scores each admissible command after
+a prompt of several hundred fresh tokens, and prefill costs the same per token at any batch
+size, so concurrency can only amortise what little is not prefill (the run prints how many
+prompt tokens the hf prefix store reused).
+
+Runs alternate between the sides (--runs each, the order flipped every run) after one warm-up
+episode; prints steps, wall and CPU seconds (this process and its children: vLLM's engine core)
+per run, the median and range of steps/s per side, the ratio of the medians (goal >= 8x on this
+CPU with hf), whether both sides played the same commands, and the load average before and after.
+
+    OMP_NUM_THREADS=2 .venv/bin/python benchmarks/textworld_concurrency.py [--backend hf|vllm]
+        [--games 16] [--sequential-games N] [--max-steps 5] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import os
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import psutil
+from bench.arenas.textworld.agents import AgentSettings, LLMPolicy
+from bench.arenas.textworld.episode import Episode, run_episode
+from bench.arenas.textworld.games import GameInfo, default_games_dir, ensure_games, game_set
+from bench.harness.choosing import choose
+from bench.harness.client import ModelClient
+
+
+@dataclass(frozen=True)
+class Run:
+    side: str
+    steps: int
+    wall_s: float
+    cpu_s: float
+    commands: dict[str, tuple[str, ...]]  # game path -> the commands sent
+    reuse: str  # hf: prompt tokens the prefix KV store reused / prefilled
+
+    @property
+    def steps_per_s(self) -> float:
+        return self.steps / self.wall_s
+
+
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process and its live children (vLLM's engine core)."""
+    me = psutil.Process()
+    total = 0.0
+    for proc in [me, *me.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def open_backend(name: str) -> Any:
+    if name == "hf":
+        from bench.harness.backends.hf import HFBackend
+
+        return HFBackend("smollm2")
+    from bench.harness.backends.vllm import VLLMBackend
+
+    return VLLMBackend("smollm2", {"dtype": "float32", "kv_cache_gb": 1})
+
+
+async def forget_prefixes(backend: Any) -> None:
+    """Empty the backend's prefix KV cache so a run reuses nothing from the one before."""
+    store = getattr(backend, "prefix_store", None)
+    if store is not None:
+        store.clear()
+    engine = getattr(backend, "_engine", None)
+    if engine is not None and hasattr(engine, "reset_prefix_cache"):
+        await engine.reset_prefix_cache()
+
+
+async def play(backend: Any, games: list[GameInfo], concurrent: bool, max_steps: int) -> list[Episode]:
+    """The plain agent on `games`, built as the tasks build it (tasks/textworld/task.py _Session)."""
+    client = ModelClient(backend, cache=None)
+    chooser = functools.partial(choose, client, normalize="mean")
+    settings = AgentSettings()  # choice_mode="loglikelihood"
+
+    def episode(game: GameInfo):  # type: ignore[no-untyped-def]
+        return run_episode(game.path, LLMPolicy(client, chooser, settings), max_steps)  # type: ignore[arg-type]
+
+    try:
+        if concurrent:
+            return list(await asyncio.gather(*(episode(g) for g in games)))
+        return [await episode(g) for g in games]
+    finally:
+        await client.aclose()
+
+
+async def timed(backend: Any, side: str, games: list[GameInfo], max_steps: int) -> Run:
+    await forget_prefixes(backend)
+    store = getattr(backend, "prefix_store", None)
+    if store is not None:
+        store.reused_tokens = store.prefilled_tokens = 0
+    start, cpu_start = time.perf_counter(), cpu_seconds()
+    episodes = await play(backend, games, side == "concurrent", max_steps)
+    wall, cpu = time.perf_counter() - start, cpu_seconds() - cpu_start
+    commands = {e.game_path: tuple(t.command for t in e.transitions) for e in episodes}
+    reuse = f"  prompt tokens reused/prefilled {store.reused_tokens:,}/{store.prefilled_tokens:,}" if store else ""
+    return Run(side, sum(e.steps for e in episodes), wall, cpu, commands, reuse)
+
+
+def summary(values: list[float]) -> str:
+    return f"{statistics.median(values):7.2f} [{min(values):.2f}-{max(values):.2f}]"
+
+
+async def measure(args: argparse.Namespace, games: list[GameInfo]) -> list[Run]:
+    backend = open_backend(args.backend)
+    try:
+        await play(backend, games[:1], True, 2)  # warm-up: load the model, first batch
+        runs: list[Run] = []
+        for i in range(args.runs):
+            for side in ("concurrent", "sequential") if i % 2 == 0 else ("sequential", "concurrent"):
+                chosen = games if side == "concurrent" else games[: args.sequential_games or len(games)]
+                run = await timed(backend, side, chosen, args.max_steps)
+                runs.append(run)
+                print(f"run {i + 1} {side:<10} {run.steps:>4} steps  wall {run.wall_s:7.1f} s  cpu {run.cpu_s:7.1f} s  "
+                      f"{run.steps_per_s:6.2f} steps/s  load {os.getloadavg()[0]:.2f}{run.reuse}", flush=True)  # fmt: skip
+        return runs
+    finally:
+        if hasattr(backend, "aclose"):
+            await backend.aclose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=("hf", "vllm"), default="hf")
+    parser.add_argument("--games", type=int, default=16, help="L1 test games = concurrent episodes")
+    parser.add_argument("--sequential-games", type=int, default=0,
+                        help="play only the first N games one at a time (a rate: a subset keeps the run short; 0 = all)")
+    parser.add_argument("--max-steps", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=3, help="runs per side (>= 3 for a median and range)")
+    args = parser.parse_args()
+    games = ensure_games(game_set([1], "test", args.games, 1), default_games_dir())
+    load_before = os.getloadavg()
+    print(f"backend {args.backend}, {args.games} L1 games ({args.sequential_games or args.games} one at a time), max_steps {args.max_steps}, plain agent (loglikelihood, "
+          f"mean), {args.runs} runs per side, {os.cpu_count()} CPUs")  # fmt: skip
+    runs = asyncio.run(measure(args, games))
+    load_after = os.getloadavg()
+    rates: dict[str, list[float]] = {}
+    for side in ("concurrent", "sequential"):
+        mine = [r for r in runs if r.side == side]
+        rates[side] = [r.steps_per_s for r in mine]
+        print(f"{side:<10} steps/s {summary(rates[side])}  wall s {summary([r.wall_s for r in mine])}  "
+              f"cpu s {summary([r.cpu_s for r in mine])}")  # fmt: skip
+    ratio = statistics.median(rates["concurrent"]) / statistics.median(rates["sequential"])
+    print(f"speed-up concurrent/sequential: {ratio:.1f}x (ratio of median steps/s; goal >= 8x with hf, 16 episodes)")
+    played: dict[str, set[tuple[str, ...]]] = {}
+    for run in runs:
+        for game, commands in run.commands.items():
+            played.setdefault(game, set()).add(commands)
+    differ = sum(len(v) > 1 for v in played.values())
+    print(f"commands played per game: {'identical in every run and side' if not differ else f'{differ} games differ'}")
+    print(f"load average (1/5/15 min) before {load_before[0]:.2f}/{load_before[1]:.2f}/{load_before[2]:.2f}, "
+          f"after {load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
