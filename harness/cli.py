@@ -233,12 +233,22 @@ def _check_gate_inputs(config: EvalConfig) -> None:
 
 def cmd_list(args: argparse.Namespace) -> int:
     if args.what == "tasks":
-        for name in registry.task_names():
+        names = registry.task_names()
+        width = max((len(n) for n in names), default=0) + 1
+        groups: dict[str, list[str]] = {}
+        for name in names:
             try:
                 task = registry.load_task_class(name)
-                print(f"{name:22s} v{task.version:6s} {task.description}")
             except BenchError as exc:
-                print(f"{name:22s} (failed to load: {exc})")
+                print(f"{name:{width}s} (failed to load: {exc})")
+                continue
+            marker = " " if task.in_all else "-"  # "-": not part of --tasks all
+            print(f"{name:{width}s}{marker}v{task.version:6s} {task.description}")
+            for group in task.groups:
+                groups.setdefault(group, []).append(name)
+        print("\n(-: not in --tasks all, run by name or group)")
+        for group, members in sorted(groups.items()):
+            print(f"group {group}: {', '.join(members)}")
     elif args.what == "backends":
         for name in registry.backend_names():
             print(name)

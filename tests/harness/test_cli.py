@@ -266,6 +266,14 @@ def test_list_names_tasks_backends_and_models(bench_main):
     assert "arithmetic_dialogue" in bench_main("list", "tasks").stdout
 
 
+def test_list_tasks_marks_tasks_outside_all_and_names_the_groups(bench_main):
+    lines = bench_main("list", "tasks").stdout.splitlines()
+    xsum = next(line for line in lines if line.startswith("hallu_xsum "))
+    uno = next(line for line in lines if line.startswith("uno "))
+    assert "-v1" in xsum and "-v" not in uno  # hallucination probes run by group, not in --tasks all
+    assert "group textworld: textworld_tips_cross, textworld_tips_expert, textworld_tips_self" in lines
+
+
 def test_help_lists_plugin_commands_without_importing_them(bench_main):
     modules_before = set(sys.modules)
     result = bench_main("--help")
