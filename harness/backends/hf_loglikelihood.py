@@ -189,9 +189,14 @@ class LoglikelihoodScorer:
     def score(self, items: Sequence[ScoredTokens]) -> list[LoglikelihoodAnswer]:
         import torch
 
-        plan = distinct_inputs(items)
+        answers: list[LoglikelihoodAnswer | None] = [
+            LoglikelihoodAnswer(0.0, True, 0) if item.continuation_start >= len(item.tokens) else None for item in items
+        ]  # a continuation the tokeniser encodes to no token has probability 1 and needs no forward
+        scored = [i for i, answer in enumerate(answers) if answer is None]
+        if not scored:
+            return [a for a in answers if a is not None]
+        plan = distinct_inputs([items[i] for i in scored])
         groups = plan_prefix_groups(plan.rows, plan.first_needed, self.min_shared_prefix)
-        answers: list[LoglikelihoodAnswer | None] = [None] * len(items)
         with torch.inference_mode():
             prefixes = self._group_prefixes(plan.rows, groups)
             row_prefix: dict[int, tuple[int, Any]] = {}
@@ -206,7 +211,7 @@ class LoglikelihoodScorer:
                     if kv is not None:
                         row_prefix[r] = (reused, kv)
             hosted: dict[int, list[int]] = {}
-            for i, r in enumerate(plan.host):
+            for i, r in zip(scored, plan.host):
                 hosted.setdefault(r, []).append(i)
             widths = [(row_prefix[r][0], len(plan.rows[r]) - row_prefix[r][0]) for r in range(len(plan.rows))]
             kept = [len(plan.rows[r]) - plan.first_needed[r] for r in range(len(plan.rows))]
