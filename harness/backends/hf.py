@@ -20,7 +20,7 @@
 Model args (`--model-args k=v,...`): dtype (float32|bfloat16|float16|auto; default float32 on CPU,
 bfloat16 on CUDA), device (cpu|cuda|cuda:N|auto), gguf_file, revision, trust_remote_code,
 max_length, min_shared_prefix (tokens; default 16), add_bos_token, prefix_cache_gb (bytes of
-reusable prompt KV kept, default 2; 0 disables reuse).
+reusable prompt KV kept, default 0.5; 0 disables reuse).
 """
 
 from __future__ import annotations
