@@ -17,8 +17,9 @@ work.
 
 On a CPU the plain agent's steps are prefill: every step scores each admissible command after
 a prompt of several hundred fresh tokens, and prefill costs the same per token at any batch
-size, so concurrency can only amortise what little is not prefill (the run prints how many
-prompt tokens the hf prefix store reused).
+size, so concurrency can only amortise what little is not prefill (with hf the run prints the
+scorer's model forwards and input tokens per step: the work per step, equal on both sides when
+nothing is amortised).
 
 Runs alternate between the sides (--runs each, the order flipped every run) after one warm-up
 episode; prints steps, wall and CPU seconds (this process and its children: vLLM's engine core)
@@ -55,7 +56,7 @@ class Run:
     wall_s: float
     cpu_s: float
     commands: dict[str, tuple[str, ...]]  # game path -> the commands sent
-    reuse: str  # hf: prompt tokens the prefix KV store reused / prefilled
+    work: str  # hf: model forwards and input tokens the log-likelihood scorer ran, per step
 
     @property
     def steps_per_s(self) -> float:
@@ -114,15 +115,18 @@ async def play(backend: Any, games: list[GameInfo], concurrent: bool, max_steps:
 
 async def timed(backend: Any, side: str, games: list[GameInfo], max_steps: int) -> Run:
     await forget_prefixes(backend)
-    store = getattr(backend, "prefix_store", None)
-    if store is not None:
-        store.reused_tokens = store.prefilled_tokens = 0
+    scorer = getattr(backend, "loglikelihood_scorer", None)
+    before = (scorer.forwards, scorer.tokens_run) if scorer is not None else (0, 0)
     start, cpu_start = time.perf_counter(), cpu_seconds()
     episodes = await play(backend, games, side == "concurrent", max_steps)
     wall, cpu = time.perf_counter() - start, cpu_seconds() - cpu_start
     commands = {e.game_path: tuple(t.command for t in e.transitions) for e in episodes}
-    reuse = f"  prompt tokens reused/prefilled {store.reused_tokens:,}/{store.prefilled_tokens:,}" if store else ""
-    return Run(side, sum(e.steps for e in episodes), wall, cpu, commands, reuse)
+    steps = sum(e.steps for e in episodes)
+    work = ""
+    if scorer is not None:
+        forwards, tokens = scorer.forwards - before[0], scorer.tokens_run - before[1]
+        work = f"  {forwards / steps:.1f} forwards, {tokens / steps:,.0f} tokens run per step"
+    return Run(side, steps, wall, cpu, commands, work)
 
 
 def summary(values: list[float]) -> str:
@@ -140,7 +144,7 @@ async def measure(args: argparse.Namespace, games: list[GameInfo]) -> list[Run]:
                 run = await timed(backend, side, chosen, args.max_steps)
                 runs.append(run)
                 print(f"run {i + 1} {side:<10} {run.steps:>4} steps  wall {run.wall_s:7.1f} s  cpu {run.cpu_s:7.1f} s  "
-                      f"{run.steps_per_s:6.2f} steps/s  load {os.getloadavg()[0]:.2f}{run.reuse}", flush=True)  # fmt: skip
+                      f"{run.steps_per_s:6.2f} steps/s  load {os.getloadavg()[0]:.2f}{run.work}", flush=True)  # fmt: skip
         return runs
     finally:
         if hasattr(backend, "aclose"):
