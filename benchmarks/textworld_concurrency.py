@@ -19,7 +19,9 @@ On a CPU the plain agent's steps are prefill: every step scores each admissible 
 a prompt of several hundred fresh tokens, and prefill costs the same per token at any batch
 size, so concurrency can only amortise what little is not prefill (with hf the run prints the
 scorer's model forwards and input tokens per step: the work per step, equal on both sides when
-nothing is amortised).
+nothing is amortised). With `--backend vllm` on a CPU a run takes far longer than with hf:
+vLLM scores each candidate through `prompt_logprobs` without its prefix cache (measurements in
+tasks/textworld/README.md, "Speed").
 
 Runs alternate between the sides (--runs each, the order flipped every run) after one warm-up
 episode; prints steps, wall and CPU seconds (this process and its children: vLLM's engine core)
