@@ -22,8 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal
 
+from bench.arenas.model_protocols import ChatModel, Chooser
 from bench.arenas.textworld.episode import Action, Episode, Turn
 from bench.arenas.textworld.prompts import (
     merge_tips_messages,
@@ -33,7 +34,7 @@ from bench.arenas.textworld.prompts import (
     tips_messages,
     turn_messages,
 )
-from bench.harness.requests import Constraint, GenerationAnswer, GenerationParams, Message
+from bench.harness.requests import Constraint, GenerationParams
 
 ChoiceMode = Literal["loglikelihood", "constrained", "free"]
 CHOICE_MODES: tuple[ChoiceMode, ...] = ("loglikelihood", "constrained", "free")
@@ -41,24 +42,6 @@ AGENTS = ("plain", "reflexion", "tips")
 MEMORY_KIND = {"plain": "", "reflexion": "reflections", "tips": "tips"}
 
 
-class ChatModel(Protocol):
-    async def chat(self, messages: list[Message], params: GenerationParams | None = None) -> GenerationAnswer: ...
-
-
-class ChosenAnswer(Protocol):
-    """What a chooser returns (bench.harness.choosing.Choice has these fields)."""
-
-    @property
-    def index(self) -> int: ...
-
-    @property
-    def scores(self) -> tuple[float, ...]: ...
-
-
-class Chooser(Protocol):
-    """Picks the candidate reply the model finds most likely after `messages`."""
-
-    async def __call__(self, messages: Sequence[Message], candidates: Sequence[str]) -> ChosenAnswer: ...
 
 
 @dataclass(frozen=True)

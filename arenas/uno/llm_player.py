@@ -23,10 +23,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
+from bench.arenas.model_protocols import ChatModel, Chooser
 from bench.arenas.uno.actions import COLOUR_ACTIONS, Phase
 from bench.arenas.uno.answer_modes import (
     ANSWER_MODES,
@@ -45,27 +44,7 @@ from bench.arenas.uno.prompts import (
     strategy_reflection_prompt,
     vanilla_prompt,
 )
-from bench.harness.requests import GenerationAnswer, GenerationParams, Message
-
-
-class ChatModel(Protocol):
-    async def chat(self, messages: list[Message], params: GenerationParams | None = None) -> GenerationAnswer: ...
-
-
-class ChosenAnswer(Protocol):
-    """What a chooser returns (bench.harness.choosing.Choice has these fields)."""
-
-    @property
-    def index(self) -> int: ...
-
-    @property
-    def logprobs(self) -> tuple[float, ...]: ...
-
-
-class Chooser(Protocol):
-    """Picks the candidate reply the model finds most likely after `messages` (the `choose` mode)."""
-
-    async def __call__(self, messages: Sequence[Message], candidates: Sequence[str]) -> ChosenAnswer: ...
+from bench.harness.requests import GenerationParams, Message
 
 
 @dataclass(frozen=True)
