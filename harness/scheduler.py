@@ -59,7 +59,7 @@ from bench.harness.schema import (
     RunConfigRecord,
     TaskResult,
 )
-from bench.harness.task import Summary, Task, TaskContext, TaskOutput
+from bench.harness.task import Summary, Task, TaskContext
 
 log = logging.getLogger(__name__)
 
@@ -214,10 +214,7 @@ async def _run_task(planned: PlannedTask, ctx: TaskContext) -> TaskRun:
     run = TaskRun(planned)
     try:
         output = await planned.task.run(ctx)
-        if isinstance(output, TaskOutput):  # the former contract: metrics computed inside run
-            run.samples = canonical_samples(output.samples, planned.name)
-            run.summary = Summary(list(output.metrics), list(output.plots), dict(output.extra))
-        elif isinstance(output, list):
+        if isinstance(output, list):
             samples = canonical_samples(output, planned.name)
             # Pure arithmetic on the records; run here so a failure is this task's failure only.
             run.summary = summarize_samples(planned.task, samples, planned.config, ctx.seed, ctx.artifacts_dir)

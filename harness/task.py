@@ -49,7 +49,7 @@ from bench.harness.requests import RequestKind
 from bench.harness.schema.document import Direction, MetricValue
 from bench.harness.sharding import Shard, take_shard
 
-__all__ = ["Direction", "MetricValue", "Plot", "Shard", "Summary", "SummaryContext", "Task", "TaskContext", "TaskOutput"]
+__all__ = ["Direction", "MetricValue", "Plot", "Shard", "Summary", "SummaryContext", "Task", "TaskContext"]
 
 T = TypeVar("T")
 
@@ -93,22 +93,6 @@ class SummaryContext:
     seed: int
     artifacts_dir: Path
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("bench.task"))
-
-
-@dataclass
-class TaskOutput:
-    """The former return type of `Task.run` (metrics computed inside run); kept only while tasks migrate."""
-
-    metrics: list[MetricValue]
-    samples: list[dict[str, Any]] = field(default_factory=list)
-    plots: list[Plot] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)  # task-specific tables, JSON-serialisable
-
-    def metric(self, name: str) -> MetricValue:
-        for m in self.metrics:
-            if m.name == name:
-                return m
-        raise KeyError(f"no metric {name!r}; have {[m.name for m in self.metrics]}")
 
 
 @dataclass
@@ -172,9 +156,9 @@ class Task:
 
     @classmethod
     def missing_header(cls) -> list[str]:
-        """The required header attributes (and `run`) this class does not define; the registry refuses such a task."""
+        """The required header attributes (and `run`, `summarize`) this class does not define; the registry refuses such a task."""
         missing = [attr for attr in cls.REQUIRED_HEADER if not hasattr(cls, attr)]
-        return missing + (["run"] if cls.run is Task.run else [])
+        return missing + [m for m in ("run", "summarize") if getattr(cls, m) is getattr(Task, m)]
 
     def request_kinds_for(self, config: Any, capabilities: frozenset[RequestKind]) -> frozenset[RequestKind]:
         """The request kinds this configuration will ask for (default: all of `request_kinds`)."""
@@ -184,7 +168,7 @@ class Task:
         """The constraint kinds ("choice", "regex", "json") this configuration's generation requests use."""
         return frozenset()
 
-    async def run(self, ctx: TaskContext) -> list[dict[str, Any]] | TaskOutput:
+    async def run(self, ctx: TaskContext) -> list[dict[str, Any]]:
         """The task's sample records (each a JSON-serialisable dict with a unique "id")."""
         # Never reached through the scheduler: the registry refuses a task that does not override it.
         raise NotImplementedError(f"task {self.name!r} does not implement run")

@@ -29,6 +29,9 @@ class _NeedsOptions(Task):
     async def run(self, ctx):  # never run here: the test only lists and loads it
         raise AssertionError("not run by this test")
 
+    def summarize(self, samples, config, ctx):
+        raise AssertionError("not run by this test")
+
 
 class _NotATask:
     name = "not_a_task"
@@ -98,5 +101,5 @@ def test_a_plugin_that_is_not_a_task_subclass_is_refused_with_one_line(isolated_
 
 def test_a_task_without_its_whole_header_is_refused_naming_what_is_missing(isolated_registry):
     isolated_registry.register_task("headless", _HeaderlessTask)
-    with pytest.raises(UsageError, match="lacks version, config_class, request_kinds, headline_metric, run"):
+    with pytest.raises(UsageError, match="lacks version, config_class, request_kinds, headline_metric, run, summarize"):
         isolated_registry.load_task_class("headless")
