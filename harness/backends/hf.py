@@ -138,7 +138,10 @@ class HFBackend(Backend):
 
     def _model_class(self) -> Any:
         from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
+        from transformers.utils import logging as transformers_logging
 
+        # transformers draws its own "Loading weights" bar on stderr; bench's progress covers the run
+        transformers_logging.disable_progress_bar()
         return AutoModelForSequenceClassification if self.is_reward_model else AutoModelForCausalLM
 
     # ---- generation --------------------------------------------------------------------------
