@@ -151,6 +151,10 @@ class TextWorldTask(Task):
         total = len(test_games) * len(config.agents) * config.trials + self.source_episode_count(config, len(source_games))
         ctx.progress.start(self.name, total)
         await self.play_all(session, source_games, test_games)
+        if ctx.shard is not None and ctx.shard.index != 0:
+            # Every shard plays the same training phase (above); only shard 0 keeps its records
+            # (source episodes, demonstrations, memories), so a merged run holds them once.
+            return [r for r in session.records if r.get("phase") == "eval"]
         return session.records
 
     async def play_all(self, session: _Session, sources: list[GameInfo], tests: list[GameInfo]) -> None:
