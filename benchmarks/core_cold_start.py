@@ -4,7 +4,7 @@
 2. process start -> first answered request, embedded model through the hf backend, no cache
                                                       (target <= 2 s)
 3. a fully cached repeat of the README's main job:
-   `bench eval --tasks all --limit 2 --task-args uno.max_turns=20,uno_tutri.max_turns=20`
+   `bench eval --config docs/main-job.toml`
                                                       (target <= 3 s; needs no weight load)
 
 Each figure is the median of `--repeats` runs (default 3) with the range beside it. CPU time
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BENCH = [sys.executable, "-m", "bench.harness.cli"]
-MAIN_JOB = ["eval", "--tasks", "all", "--limit", "2", "--task-args", "uno.max_turns=20,uno_tutri.max_turns=20"]
+MAIN_JOB = ["eval", "--config", str(Path(__file__).resolve().parents[1] / "docs" / "main-job.toml")]
 
 # Runs in a fresh interpreter: imports bench, opens the embedded model on the hf backend, answers
 # one request, then prints the wall-clock instant of the answer and its own CPU seconds.
