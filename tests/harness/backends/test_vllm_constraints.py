@@ -11,7 +11,15 @@ from collections.abc import Iterator
 
 import jsonschema
 import pytest
-from bench.harness.requests import ChatRequest, Constraint, GenerationParams, Message
+from bench.harness.client import ModelClient
+from bench.harness.requests import (
+    ChatRequest,
+    CompletionRequest,
+    Constraint,
+    GenerationParams,
+    LoglikelihoodRequest,
+    Message,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.vllm]
 
@@ -93,3 +101,43 @@ def test_top_k_one_samples_the_greedy_answer(vllm_backend):
     sampled = [a.text for a in _serve(vllm_backend, hot)]
     assert sampled[0::2] == greedy  # top_k=1 leaves only the argmax token to sample
     assert sampled[1::2] != greedy  # without top_k, temperature 1.5 wanders off (so top_k did the work)
+
+
+PROMPTS = [
+    "The capital of France is",
+    "def add(a, b):\n",
+    "Once upon a time",
+    "The three primary colours are",
+    "Water boils at",
+    "import numpy as np\n",
+    "My favourite fruit is",
+    "The quick brown fox",
+]
+PARAMS = GenerationParams(max_tokens=16)
+
+
+def test_vllm_greedy_outputs_are_batch_invariant_and_match_hf(vllm_backend, embedded_hf):
+    backend = vllm_backend
+
+    async def scenario() -> dict:
+        client = ModelClient(backend)
+        one_at_a_time = [(await client.complete(p, PARAMS)).text for p in PROMPTS]
+        fresh = ModelClient(backend)  # no cache and nothing in flight: all prompts go out together
+        together = [a.text for a in await asyncio.gather(*(fresh.complete(p, PARAMS) for p in PROMPTS))]
+        chat = await fresh.chat([Message("user", "What is the capital of France?")], GenerationParams(max_tokens=20))
+        ll = await fresh.gather([LoglikelihoodRequest("The capital of France is", " Paris"),
+                                 LoglikelihoodRequest("The capital of France is", " a banana")])
+        return {"one": one_at_a_time, "together": together, "chat": chat.text, "ll": ll}
+
+    result = _LOOP.run(scenario())
+    assert result["one"] == result["together"]
+    hf_texts = [a.text for a in embedded_hf.generate([CompletionRequest(p, PARAMS) for p in PROMPTS])]
+    equal = sum(v == h for v, h in zip(result["one"], hf_texts))
+    print(f"vllm fp32 vs hf fp32 greedy: {equal}/{len(PROMPTS)} identical completions")
+    assert equal >= len(PROMPTS) - 1
+    assert "Paris" in result["chat"]
+    hf_ll = embedded_hf.loglikelihood([LoglikelihoodRequest("The capital of France is", " Paris"),
+                                       LoglikelihoodRequest("The capital of France is", " a banana")])
+    for v, h in zip(result["ll"], hf_ll):
+        assert v.logprob == pytest.approx(h.logprob, abs=1e-3)
+        assert v.is_greedy == h.is_greedy
