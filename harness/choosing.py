@@ -41,9 +41,13 @@ class Choice:
     @property
     def scores(self) -> tuple[float, ...]:
         """What the choice maximised: the summed, or the per-token mean, log-probability."""
-        if self.normalize == "sum":
-            return self.logprobs
-        return tuple(lp / max(n, 1) for lp, n in zip(self.logprobs, self.token_counts))
+        return _scores(self.logprobs, self.token_counts, self.normalize)
+
+
+def _scores(logprobs: tuple[float, ...], token_counts: tuple[int, ...], normalize: Normalization) -> tuple[float, ...]:
+    if normalize == "sum":
+        return logprobs
+    return tuple(lp / max(n, 1) for lp, n in zip(logprobs, token_counts))
 
 
 async def choose(
@@ -64,7 +68,6 @@ async def choose(
     answers = await asyncio.gather(*(model.loglikelihood(conversation, text) for text in candidates))
     logprobs = tuple(a.logprob for a in answers)
     counts = tuple(a.continuation_tokens for a in answers)
-    choice = Choice(index=0, text=candidates[0], logprobs=logprobs, token_counts=counts, normalize=normalize)
-    scores = choice.scores
+    scores = _scores(logprobs, counts, normalize)
     best = max(range(len(candidates)), key=lambda i: (scores[i], -i))
     return Choice(index=best, text=candidates[best], logprobs=logprobs, token_counts=counts, normalize=normalize)

@@ -43,7 +43,7 @@ from bench.harness.results import (
     write_json_atomic,
     write_jsonl_atomic,
 )
-from bench.harness.samples import canonical_samples
+from bench.harness.samples import canonical_samples, sample_order_key
 from bench.harness.schema import ResultDocument, RunConfigRecord, TaskResult
 from bench.harness.sharding import Shard
 
@@ -111,7 +111,7 @@ def merge(shard_dirs: list[str | Path], output: str | Path, tasks: list[str] | N
         merged: list[dict[str, Any]] = []
         for part in parts:
             for record in task_records(part.folder, part.document.tasks[name], part.label):
-                key = json.dumps(record["id"], sort_keys=True)
+                key = sample_order_key(record)
                 if key in owner:
                     raise MergeError(
                         f"task {name!r}: sample id {record['id']!r} is in both {owner[key]} and {part.label}: "

@@ -45,8 +45,8 @@ from bench.harness.results import (
     validate_result,
     write_json_atomic,
 )
-from bench.harness.samples import canonical_samples, summarize_samples
-from bench.harness.schema import PlotRecord, TaskResult
+from bench.harness.samples import canonical_samples, plot_records, plots_folder, summarize_samples
+from bench.harness.schema import TaskResult
 from bench.harness.task import Task
 
 __all__ = ["RescoreError", "RescoreOutcome", "load_task_for", "register", "rescore", "summarize_entry", "task_records"]
@@ -68,8 +68,9 @@ class RescoreOutcome:
 def load_task_for(entry: TaskResult, where: str) -> tuple[Task, Any]:
     """The installed task of a document's task entry and its config rebuilt from the document.
 
-    RescoreError when the task is not installed, its `version` changed since the run, it has no
-    `summarize`, or the recorded config no longer fits the task's config class.
+    RescoreError when the task is not installed or cannot load (the registry refuses one without
+    `summarize`), its `version` changed since the run, or the recorded config no longer fits the
+    task's config class.
     """
     try:
         task_class = registry.load_task_class(entry.name)
@@ -79,10 +80,6 @@ def load_task_for(entry: TaskResult, where: str) -> tuple[Task, Any]:
         raise RescoreError(
             f"{where}: task {entry.name!r} is version {task_class.version} now but the run recorded version "
             f"{entry.version}: its prompts, data or scoring changed and the records are not comparable; run it again"
-        )
-    if not task_class.implements_summarize():
-        raise RescoreError(
-            f"{where}: task {entry.name!r} computes its metrics inside run (no summarize): it cannot be rescored"
         )
     try:
         config = build_task_config(entry.name, task_class.config_class, dict(entry.config))
@@ -101,13 +98,13 @@ def summarize_entry(
     """
     samples = canonical_samples(records, entry.name)
     try:
-        summary = summarize_samples(task, samples, config, seed, run_dir / "plots" / entry.name)
+        summary = summarize_samples(task, samples, config, seed, plots_folder(run_dir, entry.name))
     except Exception as exc:  # a metric bug must be one line naming the task, not a traceback
         raise RescoreError(f"{where}: summarize of task {entry.name!r} failed: {type(exc).__name__}: {exc}") from exc
     return dataclasses.replace(
         entry,
         metrics=tuple(summary.metrics),
-        plots=tuple(PlotRecord(p.name, f"plots/{entry.name}/{p.path}", p.caption) for p in summary.plots),
+        plots=plot_records(entry.name, summary.plots),
         extra=json_safe(summary.extra),
         n_samples=len(samples),
         metrics_version=str(task.metrics_version),

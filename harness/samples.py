@@ -16,7 +16,20 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness.results import json_safe
-from bench.harness.task import Summary, SummaryContext, Task
+from bench.harness.schema import PlotRecord
+from bench.harness.task import Plot, Summary, SummaryContext, Task
+
+PLOTS_FOLDER = "plots"  # a run's plots live in <run folder>/plots/<task>/
+
+
+def plots_folder(run_dir: Path, task_name: str) -> Path:
+    """Where a task's plots go in a run folder (the `artifacts_dir` its run and summarize write to)."""
+    return run_dir / PLOTS_FOLDER / task_name
+
+
+def plot_records(task_name: str, plots: Iterable[Plot]) -> tuple[PlotRecord, ...]:
+    """A task's plots as result-document records, their paths relative to the run folder."""
+    return tuple(PlotRecord(p.name, f"{PLOTS_FOLDER}/{task_name}/{p.path}", p.caption) for p in plots)
 
 
 def sample_order_key(record: Mapping[str, Any]) -> str:

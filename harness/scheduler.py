@@ -49,11 +49,10 @@ from bench.harness.results import (
     write_json_atomic,
     write_jsonl_atomic,
 )
-from bench.harness.samples import canonical_samples, summarize_samples
+from bench.harness.samples import canonical_samples, plot_records, plots_folder, summarize_samples
 from bench.harness.schema import (
     SCHEMA_VERSION,
     ModelRecord,
-    PlotRecord,
     Provenance,
     ResultDocument,
     RunConfigRecord,
@@ -317,7 +316,7 @@ async def _run_all(
             config=p.config,
             seed=seed,
             limit=config.limit,
-            artifacts_dir=run_dir / "plots" / p.name,
+            artifacts_dir=plots_folder(run_dir, p.name),
             progress=progress,
             log_samples=config.log_samples,
             rng=random.Random(seed),
@@ -453,9 +452,7 @@ def _build_document(
             samples_file=samples_file,
             samples_sha256=samples_sha256,
             n_samples=len(run.samples) if run.samples is not None else 0,
-            plots=tuple(
-                PlotRecord(pl.name, f"plots/{p.name}/{pl.path}", pl.caption) for pl in (output.plots if output else ())
-            ),
+            plots=plot_records(p.name, output.plots if output else ()),
             extra=json_safe(output.extra) if output is not None else {},
             wall_time_s=round(run.wall_time_s, 3),
         )
