@@ -2,40 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from bench.harness.requests import LoglikelihoodRequest
 from bench.harness.results import load_result, load_samples
+from lm_eval_capitals import ITEMS, write_capitals_task
 
 pytestmark = pytest.mark.slow
 
-ITEMS = [
-    {"country": "France", "choices": ["Paris", "Berlin", "Madrid"], "gold": 0},
-    {"country": "Germany", "choices": ["Rome", "Berlin", "Lisbon"], "gold": 1},
-    {"country": "Spain", "choices": ["Madrid", "Oslo", "Vienna"], "gold": 0},
-    {"country": "Italy", "choices": ["Athens", "Dublin", "Rome"], "gold": 2},
-    {"country": "Japan", "choices": ["Seoul", "Tokyo", "Beijing"], "gold": 1},
-    {"country": "Norway", "choices": ["Helsinki", "Stockholm", "Oslo"], "gold": 2},
-]
-
 
 def _write_task(folder: Path) -> None:
-    data = folder / "capitals.jsonl"
-    data.write_text("".join(json.dumps(item) + "\n" for item in ITEMS))
-    (folder / "capitals.yaml").write_text(
-        "task: bench_capitals\n"
-        "dataset_path: json\n"
-        f"dataset_kwargs:\n  data_files:\n    test: {data}\n"
-        "test_split: test\n"
-        "output_type: multiple_choice\n"
-        "doc_to_text: \"Q: What is the capital of {{country}}?\\nA:\"\n"
-        "doc_to_choice: \"{{choices}}\"\n"
-        "doc_to_target: \"{{gold}}\"\n"
-        "metric_list:\n  - metric: acc\n    aggregation: mean\n    higher_is_better: true\n"
-        "metadata:\n  version: 1.0\n"
-    )
+    write_capitals_task(folder, "bench_capitals")
 
 
 def test_local_lm_eval_task_runs_through_bench_and_agrees_with_direct_scoring(bench_cli, tmp_path: Path, embedded_hf):

@@ -17,37 +17,17 @@ import pytest
 from bench.harness import registry
 from bench.harness.results import load_samples
 from bench_with_test_tasks import register_test_tasks
+from lm_eval_capitals import ITEMS, write_capitals_task
 
 pytestmark = pytest.mark.slow
 
 LIMIT = 3
 SHARDS = 3
 
-# The lm-eval task needs a task definition; the same six-document local task the bridge test uses.
-LM_EVAL_ITEMS = [
-    {"country": "France", "choices": ["Paris", "Berlin", "Madrid"], "gold": 0},
-    {"country": "Germany", "choices": ["Rome", "Berlin", "Lisbon"], "gold": 1},
-    {"country": "Spain", "choices": ["Madrid", "Oslo", "Vienna"], "gold": 0},
-    {"country": "Italy", "choices": ["Athens", "Dublin", "Rome"], "gold": 2},
-]
-
 
 def _lm_eval_task(folder: Path) -> str:
-    data = folder / "capitals.jsonl"
-    data.write_text("".join(json.dumps(item) + "\n" for item in LM_EVAL_ITEMS))
-    (folder / "capitals.yaml").write_text(
-        "task: bench_capitals_scale\n"
-        "dataset_path: json\n"
-        f"dataset_kwargs:\n  data_files:\n    test: {data}\n"
-        "test_split: test\n"
-        "output_type: multiple_choice\n"
-        "doc_to_text: \"Q: What is the capital of {{country}}?\\nA:\"\n"
-        "doc_to_choice: \"{{choices}}\"\n"
-        "doc_to_target: \"{{gold}}\"\n"
-        "metric_list:\n  - metric: acc\n    aggregation: mean\n    higher_is_better: true\n"
-        "metadata:\n  version: 1.0\n"
-    )
-    return f"lm_eval.tasks=bench_capitals_scale,lm_eval.include_path={folder}"
+    """The lm-eval task needs a task definition: four documents of the bridge test's local task."""
+    return write_capitals_task(folder, "bench_capitals_scale", ITEMS[:4])
 
 
 def _every_task() -> list[str]:
