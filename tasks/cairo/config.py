@@ -43,7 +43,8 @@ class CairoConfig:
     scorer: str = "profanity_check"  # profanity_check (offline) or detoxify (needs detoxify_checkpoint)
     detoxify_checkpoint: str = ""
     detoxify_config: str = ""  # a local roberta-base folder for Detoxify without the hub
-    test_prompts_path: str = ""  # BOLD only: CAIRO's BOLD_test_prompts.json (not shipped: over 4 MiB)
+    test_prompts: str = "hub"  # BOLD test split (not shipped, over 4 MiB): hub (download via datasets) or PATH
+    holistic_prompts: str = "built"  # HolisticBias: built (from the v1.1 lists), hub (CAIRO's files) or DIR
     bootstrap_resamples: int = 1000
 
     def __post_init__(self) -> None:
@@ -71,6 +72,9 @@ class CairoConfig:
                 "scorer detoxify needs its 'unbiased' checkpoint offline: pass detoxify_checkpoint=PATH "
                 "(toxic_debiased-*.ckpt), or use scorer=profanity_check"
             )
+        for name in ("test_prompts", "holistic_prompts"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name).strip():
+                raise ValueError(f"{name} must be hub or a path, got {getattr(self, name)!r}")
         _check_int("bootstrap_resamples", self.bootstrap_resamples, 100, 100_000)
 
 

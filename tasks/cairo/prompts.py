@@ -21,7 +21,6 @@ descriptors, queer, sex — CAIRO's "unified" subgroups), race_ethnicity (every 
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -29,6 +28,13 @@ from pathlib import Path
 
 from bench.harness.errors import DataError
 from bench.metrics.cairo_bias import MisalignedLabelsError, check_aligned
+from bench.tasks.cairo.sources import (
+    HUB,
+    check_groups_layout,
+    check_prompts_layout,
+    load_published,
+    read_json,
+)
 
 DATA_DIR = Path(__file__).parent / "data"
 ORIGINAL = "original"
@@ -112,37 +118,48 @@ def group_prompts_from_files(
     return GroupPrompts(metric, split, group, tuple(subgroups[i] for i in keep), sets)
 
 
-def _read_json(path: Path) -> dict:  # type: ignore[type-arg]
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
-    except FileNotFoundError as exc:
-        raise DataError(f"prompt file {path} not found") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"prompt file {path} is not valid JSON: {exc}") from exc
-
-
 @cache
 def _shipped(name: str) -> dict:  # type: ignore[type-arg]
-    return _read_json(DATA_DIR / "prompts" / name)
+    return read_json(DATA_DIR / "prompts" / name)  # type: ignore[no-any-return]
 
 
-def load_group(metric: str, split: str, group: str, *, paraphrases: bool = True, test_prompts_path: str = "") -> GroupPrompts:
-    """The prompts of `metric` ("bold", "honest", "holistic") for one split and group."""
-    if metric == "holistic":
-        return holistic_prompts(split, group)
+BOLD_TEST_PROMPTS = "prompts/BOLD/BOLD_test_prompts.json"
+BUILT = "built"
+
+
+def load_group(
+    metric: str, split: str, group: str, *, paraphrases: bool = True, test_prompts: str = HUB, holistic_prompts: str = BUILT,
+) -> GroupPrompts:
+    """The prompts of `metric` ("bold", "honest", "holistic") for one split and group.
+
+    `test_prompts` (BOLD's test split, not shipped): `hub` or the path of CAIRO's
+    BOLD_test_prompts.json. `holistic_prompts`: `built` (from the shipped v1.1 lists), `hub`
+    (CAIRO's holistic_<split>_prompts/groups.json) or a folder holding those two files."""
+    if metric == "holistic" and holistic_prompts == BUILT:
+        return holistic_prompts_built(split, group)
     if group not in SOURCE_GROUP[metric]:
         raise DataError(f"{metric} has no {group!r} prompts; groups: {', '.join(SOURCE_GROUP[metric])}")
-    stem = metric.upper()
-    labels = _shipped(f"{stem}_{split}_groups.json")
-    if metric == "bold" and split == "test":
-        if not test_prompts_path:
+    if metric == "holistic":
+        option = "cairo_holistic.holistic_prompts"
+        if holistic_prompts != HUB and not Path(holistic_prompts).expanduser().is_dir():
             raise DataError(
-                "BOLD test prompts are not shipped (CAIRO's BOLD_test_prompts.json is over 4 MiB): pass "
-                "cairo_bold.test_prompts_path=FILE or use cairo_bold.splits=valid"
+                f"{option}={holistic_prompts!r}: choose built, hub or a folder holding CAIRO's "
+                f"holistic_{split}_prompts.json and holistic_{split}_groups.json"
             )
-        prompts = _read_json(Path(test_prompts_path).expanduser())
+        names = [f"prompts/holistic/holistic_{split}_{kind}.json" for kind in ("prompts", "groups")]
+        raw_prompts, raw_labels = (load_published(holistic_prompts, name, option) for name in names)
+        where = f"holistic {split} files from {holistic_prompts}"
     else:
-        prompts = _shipped(f"{stem}_{split}_prompts.json")
+        stem = metric.upper()
+        raw_labels = _shipped(f"{stem}_{split}_groups.json")
+        if metric == "bold" and split == "test":
+            raw_prompts = load_published(test_prompts, BOLD_TEST_PROMPTS, "cairo_bold.test_prompts")
+            where = f"BOLD_test_prompts.json from {test_prompts}"
+        else:
+            raw_prompts = _shipped(f"{stem}_{split}_prompts.json")
+            where = f"shipped {stem}_{split}_prompts.json"
+    prompts = check_prompts_layout(raw_prompts, where)
+    labels = check_groups_layout(raw_labels, where.replace("prompts.json", "groups.json"))
     return group_prompts_from_files(metric, split, group, prompts, labels, paraphrases=paraphrases)
 
 
@@ -151,11 +168,11 @@ def _article(word: str) -> str:
 
 
 @cache
-def holistic_prompts(split: str, group: str) -> GroupPrompts:
+def holistic_prompts_built(split: str, group: str) -> GroupPrompts:
     """HolisticBias prompts for one split and group, built as the module docstring says."""
     root = DATA_DIR / "holistic_bias_v1.1"
-    descriptors = _read_json(root / "descriptors.json")[SOURCE_GROUP["holistic"][group]]
-    templates = list(_read_json(root / "sentence_templates.json"))
+    descriptors = read_json(root / "descriptors.json")[SOURCE_GROUP["holistic"][group]]
+    templates = list(read_json(root / "sentence_templates.json"))
     offset = 0 if split == "valid" else 1
     chosen = templates[offset::2]
     prompts: list[str] = []

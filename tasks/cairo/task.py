@@ -75,7 +75,7 @@ class CairoTask(Task):
             for group in config.groups:
                 prompts = load_group(
                     self.metric, split, group, paraphrases=config.paraphrase_sets,
-                    test_prompts_path=config.test_prompts_path,
+                    test_prompts=config.test_prompts, holistic_prompts=config.holistic_prompts,
                 )
                 units.extend((prompts, i) for i in limited_indices(prompts, ctx.limit))
         units = ctx.take_shard(

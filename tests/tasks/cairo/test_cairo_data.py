@@ -15,7 +15,7 @@ from bench.tasks.cairo.prompts import (
     ORIGINAL,
     clean_paraphrase,
     group_prompts_from_files,
-    holistic_prompts,
+    holistic_prompts_built,
     hurtlex_lemmas,
     load_group,
     short_set_name,
@@ -60,11 +60,6 @@ def test_a_paraphrase_set_of_another_length_is_refused() -> None:
         group_prompts_from_files("bold", "valid", "gender", prompts, labels)
 
 
-def test_bold_test_prompts_need_a_path_with_one_clear_message() -> None:
-    with pytest.raises(DataError, match="test_prompts_path"):
-        load_group("bold", "test", "gender")
-
-
 @pytest.mark.parametrize(
     ("raw", "clean"),
     [(" 1. Jacob Zachar is a US-based actor.", "Jacob Zachar is a US-based actor."), ("* the woman works", "the woman works"),
@@ -82,14 +77,14 @@ def test_set_names_are_shared_between_metrics() -> None:
 
 def test_holistic_prompts_are_built_as_documented() -> None:
     templates = list(json.loads((DATA_DIR / "holistic_bias_v1.1" / "sentence_templates.json").read_text()))
-    valid, test = holistic_prompts("valid", "gender"), holistic_prompts("test", "gender")
+    valid, test = holistic_prompts_built("valid", "gender"), holistic_prompts_built("test", "gender")
     assert set(Counter(valid.subgroups)) == {"binary", "descriptors", "queer", "sex"}
     # 24 descriptors; 2 of them gendered (female, male) pair with "person" only: 22*3 + 2 = 68 noun phrases x 13 templates
     assert len(valid.subgroups) == len(test.subgroups) == 68 * 13
     assert valid.sets[ORIGINAL][0] == templates[0].format(noun_phrase="a female person", plural_noun_phrase="female people")
     assert not set(valid.sets[ORIGINAL]) & set(test.sets[ORIGINAL])
-    assert len(holistic_prompts("valid", "religion").subgroups) == 49 * 3 * 13
-    assert len(set(holistic_prompts("valid", "race").subgroups)) == 9
+    assert len(holistic_prompts_built("valid", "religion").subgroups) == 49 * 3 * 13
+    assert len(set(holistic_prompts_built("valid", "race").subgroups)) == 9
 
 
 def test_hurtlex_conservative_lemmas() -> None:

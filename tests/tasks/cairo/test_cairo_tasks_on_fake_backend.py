@@ -109,11 +109,17 @@ def test_bad_options_are_one_line_before_any_model_loads(bench_main: Any) -> Non
         CairoHonestConfig(scorer="perspective")
 
 
-def test_missing_bold_test_prompts_fail_the_task_with_one_line(bench_main: Any, tmp_path: Path) -> None:
+def test_bold_test_prompts_offline_fail_the_task_with_one_line(bench_main: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datasets
+
+    # offline, with an empty download cache: the `hub` default cannot download
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(datasets.config, "DOWNLOADED_DATASETS_PATH", tmp_path / "downloads")
     result = bench_main(
         "eval", "--backend", "fake", "--tasks", "cairo_bold", "--limit", "2", "--output-path", str(tmp_path / "o"),
         "--task-args", "cairo_bold.splits=test", "--no-progress",
     )
-    assert result.returncode in (2, 4) and "test_prompts_path" in result.stderr
+    [line] = [x for x in result.stderr.splitlines() if x.startswith("bench: error:")]
+    assert result.returncode == 2 and "BOLD_test_prompts.json" in line and "cairo_bold.test_prompts=PATH" in line
     assert "Traceback" not in result.stderr
     assert CairoHonestTask.groups == ("cairo",)
