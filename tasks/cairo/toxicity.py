@@ -10,6 +10,8 @@ from different scorers are not comparable).
   (field `toxicity`). Its package downloads the checkpoint at first use, so offline it needs
   `detoxify_checkpoint=PATH` (the `toxic_debiased-*.ckpt` file) and, without the hub, the
   `roberta-base` config/tokenizer folder as `detoxify_config=PATH`; otherwise one clear line.
+  Loading and prediction are detoxify's own code; with `detoxify_config` the config is read from
+  that folder (detoxify 0.5.4 still asks the hub for roberta-base's config otherwise).
 
 Texts are lower-cased with newlines replaced by spaces before scoring, as CAIRO does.
 """
@@ -21,6 +23,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench.harness.errors import DataError
 
@@ -77,8 +80,27 @@ def profanity_check_scorer() -> ToxicityScorer:
     return ToxicityScorer(f"alt-profanity-check {version}", predict, batch_size=1024)
 
 
+def _local_model_and_tokenizer(
+    model_type: str, model_name: str, tokenizer_name: str, num_classes: int, state_dict: dict[str, Any],
+    huggingface_config_path: str | None = None,
+) -> tuple[Any, Any]:
+    """detoxify's `get_model_and_tokenizer` with its config read from `huggingface_config_path`:
+    detoxify 0.5.4 still fetches `model_type`'s (roberta-base's) config from the hub when given a
+    local folder (unitaryai/detoxify PR #126, open, makes the same change)."""
+    import transformers
+
+    model_class = getattr(transformers, model_name)
+    source = huggingface_config_path or model_type
+    local = huggingface_config_path is not None
+    config = model_class.config_class.from_pretrained(source, num_labels=num_classes, local_files_only=local)
+    model = model_class.from_pretrained(pretrained_model_name_or_path=None, config=config, state_dict=state_dict, local_files_only=local)
+    tokenizer = getattr(transformers, tokenizer_name).from_pretrained(source, local_files_only=local)
+    return model, tokenizer
+
+
 def detoxify_scorer(checkpoint: str, config_path: str = "", device: str = "cpu") -> ToxicityScorer:
-    """Detoxify "unbiased" from a local checkpoint (offline); see the module docstring."""
+    """Detoxify "unbiased" from a local checkpoint (offline) through detoxify's own loading and
+    prediction code; see the module docstring. Any load failure is one ScorerUnavailableError line."""
     if not checkpoint:
         raise ScorerUnavailableError(
             "scorer 'detoxify' needs its 'unbiased' checkpoint offline: pass "
@@ -87,14 +109,31 @@ def detoxify_scorer(checkpoint: str, config_path: str = "", device: str = "cpu")
     path = Path(os.path.expanduser(checkpoint))
     if not path.is_file():
         raise ScorerUnavailableError(f"Detoxify checkpoint {checkpoint!r} is not a file (detoxify_checkpoint=PATH)")
+    folder = os.path.expanduser(config_path) if config_path else None
+    if folder is not None and not Path(folder).is_dir():
+        raise ScorerUnavailableError(f"detoxify_config {config_path!r} is not a folder (roberta-base's config and tokenizer files)")
     version = _version("detoxify")
-    from detoxify import Detoxify
+    from contextlib import nullcontext
+    from unittest import mock
 
-    kwargs = {"huggingface_config_path": config_path} if config_path else {}
-    model = Detoxify("unbiased", checkpoint=str(path), device=device, **kwargs)
+    import detoxify.detoxify as detoxify_module
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # its "Loading weights" bar; the task has its own progress
+    local = mock.patch.object(detoxify_module, "get_model_and_tokenizer", _local_model_and_tokenizer) if folder else nullcontext()
+    try:
+        with local:
+            model = detoxify_module.Detoxify("unbiased", checkpoint=str(path), device=device, huggingface_config_path=folder)
+    except Exception as exc:  # noqa: BLE001 - torch.load, a missing hub config, a state dict of another shape
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        hint = "" if folder else "; offline, pass detoxify_config=DIR (roberta-base's config.json, vocab.json, merges.txt)"
+        raise ScorerUnavailableError(f"Detoxify cannot load {path.name} ({type(exc).__name__}: {first}){hint}") from exc
+    if "toxicity" not in model.class_names:
+        raise ScorerUnavailableError(f"Detoxify checkpoint {path.name} has no 'toxicity' class (has {', '.join(model.class_names)})")
 
     def predict(texts: list[str]) -> Sequence[float]:
-        return [float(p) for p in model.predict(texts)["toxicity"]]
+        scores = model.predict(texts)["toxicity"]
+        return [float(scores)] if isinstance(scores, float) else [float(p) for p in scores]  # one text: detoxify squeezes to a float
 
     return ToxicityScorer(f"detoxify {version} unbiased ({path.name})", predict, batch_size=32)
 
