@@ -11,6 +11,13 @@ lm-eval calls the model synchronously; `BenchLM` is therefore used from a worker
 (`asyncio.to_thread`) and hands each call's requests to the loop with
 `asyncio.run_coroutine_threadsafe`.
 
+Sharding (`answered`): lm-eval draws few-shot demonstrations from one random stream in document
+order, so a shard must walk every document to build the same prompts as the unsharded run. With
+`answered(task_name, doc_id)` given, only those documents' requests reach the model; the others get
+a placeholder answer (log-likelihood 0.0, empty text) whose records the caller drops.
+`observe(instance, request, answer)` sees every answered request (the hallucination probes use
+it to count prompts over the context length and to re-ask prompts for the batching check).
+
 The tokenisation convention (trailing context whitespace moves into the continuation, the
 pair encoded together) is lm-eval's own, applied by bench's backends, so log-likelihoods equal
 lm-eval's HFLM on the same model (tested within 1e-4).
@@ -19,31 +26,51 @@ lm-eval's HFLM on the same model (tested within 1e-4).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 from bench.harness.client import ModelClient
 from bench.harness.requests import CompletionRequest, GenerationParams, LoglikelihoodRequest, Request
 from lm_eval.api.model import LM
 
+Answered = Callable[[str, int], bool]
+Observer = Callable[[Any, Request, Any], None]
+_PLACEHOLDER = SimpleNamespace(logprob=0.0, is_greedy=False, text="")
+
 
 class BenchLM(LM):
-    def __init__(self, client: ModelClient, loop: asyncio.AbstractEventLoop, default_max_tokens: int = 256) -> None:
+    def __init__(self, client: ModelClient, loop: asyncio.AbstractEventLoop, default_max_tokens: int = 256,
+                 answered: Answered | None = None, observe: Observer | None = None) -> None:
         super().__init__()
         self.client, self.loop, self.default_max_tokens = client, loop, default_max_tokens
+        self.answered, self.observe = answered, observe
 
-    def _answer(self, requests: list[Request]) -> list[Any]:
-        if not requests:
-            return []
-        return asyncio.run_coroutine_threadsafe(self.client.gather(requests), self.loop).result()
+    def _answer(self, instances: list[Any], requests: list[Request]) -> list[Any]:
+        """The answers in order; requests of documents outside `answered` get the placeholder."""
+        asked = [i for i, instance in enumerate(instances) if self._asked(instance)]
+        answers: list[Any] = [_PLACEHOLDER] * len(requests)
+        if asked:
+            got = asyncio.run_coroutine_threadsafe(self.client.gather([requests[i] for i in asked]), self.loop).result()
+            for i, answer in zip(asked, got):
+                answers[i] = answer
+                if self.observe is not None:
+                    self.observe(instances[i], requests[i], answer)
+        return answers
+
+    def _asked(self, instance: Any) -> bool:
+        if self.answered is None:
+            return True
+        return self.answered(str(getattr(instance, "task_name", "")), int(getattr(instance, "doc_id", -1)))
 
     def loglikelihood(self, requests: list[Any], disable_tqdm: bool = False) -> list[tuple[float, bool]]:
-        answers = self._answer([LoglikelihoodRequest(context, continuation) for context, continuation in (r.args for r in requests)])
-        return [(a.logprob, a.is_greedy) for a in answers]
+        asked = [LoglikelihoodRequest(context, continuation) for context, continuation in (r.args for r in requests)]
+        return [(a.logprob, a.is_greedy) for a in self._answer(requests, list(asked))]
 
     def loglikelihood_rolling(self, requests: list[Any], disable_tqdm: bool = False) -> list[float]:
         """Whole-string log-likelihood conditioned on the prefix token; strings must fit the context window."""
-        answers = self._answer([LoglikelihoodRequest("", text) for (text,) in (r.args for r in requests)])
-        return [a.logprob for a in answers]
+        asked = [LoglikelihoodRequest("", text) for (text,) in (r.args for r in requests)]
+        return [a.logprob for a in self._answer(requests, list(asked))]
 
     def generate_until(self, requests: list[Any], disable_tqdm: bool = False) -> list[str]:
         batch: list[Request] = []
@@ -59,4 +86,4 @@ class BenchLM(LM):
                 stop=tuple(until),
             )
             batch.append(CompletionRequest(context, params))
-        return [a.text for a in self._answer(batch)]
+        return [a.text for a in self._answer(requests, batch)]

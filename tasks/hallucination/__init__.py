@@ -36,6 +36,14 @@ class HalluTruthfulqaMc2Task(ProbeTask, probe_name="hallu_truthfulqa_mc2"):
     pass
 
 
+class HalluTruthfulqaGenTask(ProbeTask, probe_name="hallu_truthfulqa_gen"):
+    pass
+
+
+class HalluIfevalTask(ProbeTask, probe_name="hallu_ifeval"):
+    pass
+
+
 class HalluXsumTask(ProbeTask, probe_name="hallu_xsum"):
     pass
 
@@ -80,4 +88,4 @@ class HalluTrueFalseTask(ProbeTask, probe_name="hallu_true_false"):
     pass
 
 
-__all__ = ["HalluNqOpen8Task", "HalluNqOpen64Task", "HalluTriviaqa8Task", "HalluTriviaqa64Task", "HalluPopqaTask", "HalluTruthfulqaMc1Task", "HalluTruthfulqaMc2Task", "HalluXsumTask", "HalluCnnDailymailTask", "HalluRaceTask", "HalluSquadv2Task", "HalluMemoTrapTask", "HalluFaithdialTask", "HalluHaluevalQaTask", "HalluHaluevalDialogueTask", "HalluHaluevalSummarizationTask", "HalluFeverTask", "HalluTrueFalseTask", "ProbeTask"]
+__all__ = ["HalluNqOpen8Task", "HalluNqOpen64Task", "HalluTriviaqa8Task", "HalluTriviaqa64Task", "HalluPopqaTask", "HalluTruthfulqaMc1Task", "HalluTruthfulqaMc2Task", "HalluTruthfulqaGenTask", "HalluIfevalTask", "HalluXsumTask", "HalluCnnDailymailTask", "HalluRaceTask", "HalluSquadv2Task", "HalluMemoTrapTask", "HalluFaithdialTask", "HalluHaluevalQaTask", "HalluHaluevalDialogueTask", "HalluHaluevalSummarizationTask", "HalluFeverTask", "HalluTrueFalseTask", "ProbeTask"]

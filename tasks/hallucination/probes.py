@@ -12,28 +12,52 @@ a row becomes an item, how the prompt is built, and how an answer is scored:
     choice      log-likelihood  argmax choice == gold                              acc
     mc2         log-likelihood  probability mass on the true answers              mc2
     detection   log-likelihood  argmax choice == gold, with majority baseline      acc
+    truthfulqa_gen generation   lm-eval's BLEU/ROUGE true-vs-false references      rougeL_acc (+ bleu/rouge1/2)
+    ifeval      generation      lm-eval's instruction checkers                     prompt_level_strict_acc (+ 3)
 
-Prompts for probes lm-eval defines (nq_open, triviaqa, truthfulqa, inverse_scaling_memo_trap,
-cnn_dailymail) are lm-eval's, verbatim; the others are written here (marked "reconstructed" in
-`prompt_source`), since the leaderboard's fork that defined them is not available to us.
+Probes lm-eval defines (nq_open, triviaqa, truthfulqa_mc1/mc2/gen, race, inverse_scaling_memo_trap,
+cnn_dailymail, ifeval) carry an `LmEvalSource`: they run lm-eval's own task definition (its YAML
+and utils: prompt, few-shot sampling, filters, metrics) through the lm_eval bridge, with the
+leaderboard's shots; their prompt fields below only record lm-eval's values (tested equal to the
+YAML). The others are written here (marked "reconstructed" in `prompt_source`), since the
+leaderboard's fork that defined them is not available to us; SQuAD v2 stays here too (lm-eval's
+squadv2 scores through `evaluate.load("squad_v2")`, a hub download, so it cannot run offline).
 A prompt is: description + demo_1 + fewshot_delimiter + ... + demo_k + fewshot_delimiter + query,
 a demo being query + target_delimiter + target (lm-eval's layout).
 """
 
 from __future__ import annotations
 
-import ast
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Kind = Literal["exact_match", "contains", "squad", "rouge", "choice", "mc2", "detection"]
+Kind = Literal["exact_match", "contains", "squad", "rouge", "choice", "mc2", "detection", "truthfulqa_gen", "ifeval"]
 Category = Literal["factuality", "faithfulness"]
 Row = Mapping[str, Any]
 Item = dict[str, Any]  # id, fields the templates use, and golds | choices + gold (+ labels)
 
 NQ_ARTICLES = r"\b(?:The |the |An |A |The |a |an )"
+
+
+@dataclass(frozen=True)
+class LmEvalSource:
+    """lm-eval's definition of a probe: its YAML (under lm_eval/tasks), the per-document metric
+    that is the probe's headline, and the shipped file behind each split for data=sample."""
+
+    yaml: str  # e.g. "nq_open/nq_open.yaml"
+    task: str  # the lm-eval task name the YAML defines
+    metric: str  # per-document metric key as lm-eval logs it, "<metric>[,<filter>]"
+    splits: tuple[tuple[str, str], ...]  # (split name as the YAML names it, file in data/)
+    normalisation: str = ""
+    proportions: tuple[str, ...] = ()  # metrics whose per-document values are 0/1 (Wilson interval)
+    unit_means: tuple[str, ...] = ()  # metrics whose per-document values lie in [0, 1] (bootstrap interval)
+
+    @property
+    def key(self) -> str:
+        """The record field holding the headline's per-document value."""
+        return f"{self.task}/{self.metric}"
 
 
 @dataclass(frozen=True)
@@ -60,30 +84,21 @@ class Probe:
     prompt_source: str = "lm-eval"
     from_hub: Callable[[Row, int], Item] | None = None
     from_sample: Callable[[Row, int], Item] | None = None
+    lm_eval: LmEvalSource | None = None  # set: runs lm-eval's definition through the bridge
 
     @property
     def headline(self) -> str:
+        if self.lm_eval is not None:
+            return self.lm_eval.metric.split(",")[0]
         return {"exact_match": "exact_match", "contains": "accuracy", "squad": "f1", "rouge": "rougeL",
                 "choice": "acc", "mc2": "mc2", "detection": "acc"}[self.kind]
 
     @property
     def generates(self) -> bool:
-        return self.kind in ("exact_match", "contains", "squad", "rouge")
+        return self.kind in ("exact_match", "contains", "squad", "rouge", "truthfulqa_gen", "ifeval")
 
 
 # ---- row -> item mappers (hub schema; the shipped samples use the hub schema where it is simple) ----
-
-def _nq(row: Row, i: int) -> Item:
-    answers = row["answer"]
-    return {"id": str(row.get("id", f"nq-{i}")), "question": row["question"], "golds": list(answers),
-            "answer": answers[0]}
-
-
-def _trivia(row: Row, i: int) -> Item:
-    aliases = row["answer"]["aliases"] if isinstance(row["answer"], Mapping) else row["answer"]
-    return {"id": str(row.get("question_id", row.get("id", f"tqa-{i}"))), "question": row["question"],
-            "golds": list(aliases), "answer": aliases[0]}
-
 
 def _popqa(row: Row, i: int) -> Item:
     answers = row.get("possible_answers", row.get("answer"))
@@ -91,33 +106,6 @@ def _popqa(row: Row, i: int) -> Item:
         answers = json.loads(answers)
     return {"id": str(row.get("id", f"popqa-{i}")), "question": row["question"], "golds": list(answers),
             "answer": answers[0]}
-
-
-def _truthful_mc1(row: Row, i: int) -> Item:
-    targets = row["mc1_targets"]
-    return {"id": str(row.get("id", f"tqa-mc-{i}")), "question": row["question"], "choices": list(targets["choices"]),
-            "gold": list(targets["labels"]).index(1)}
-
-
-def _truthful_mc2(row: Row, i: int) -> Item:
-    targets = row["mc2_targets"]
-    return {"id": str(row.get("id", f"tqa-mc-{i}")), "question": row["question"], "choices": list(targets["choices"]),
-            "labels": [int(x) for x in targets["labels"]], "gold": list(targets["labels"]).index(1)}
-
-
-def _memo(row: Row, i: int) -> Item:
-    classes = row["classes"]
-    if isinstance(classes, str):
-        classes = ast.literal_eval(classes)
-    return {"id": str(row.get("id", f"memo-{i}")), "prompt": row["prompt"], "choices": list(classes),
-            "gold": int(row["answer_index"])}
-
-
-def _race(row: Row, i: int) -> Item:
-    options = list(row["options"])
-    gold = "ABCD".index(row["answer"])
-    return {"id": str(row.get("id", row.get("example_id", f"race-{i}"))), "article": row["article"],
-            "question": row["question"], "choices": options, "gold": gold, "answer": options[gold]}
 
 
 def _squad(row: Row, i: int) -> Item:
@@ -175,11 +163,6 @@ def _xsum(row: Row, i: int) -> Item:
             "answer": row["summary"]}
 
 
-def _cnn(row: Row, i: int) -> Item:
-    return {"id": str(row.get("id", f"cnn-{i}")), "article": row["article"], "golds": [row["highlights"]],
-            "answer": row["highlights"]}
-
-
 def _shipped_qa(row: Row, i: int) -> Item:
     return {"id": row["id"], "question": row["question"], "golds": list(row["answer"]), "answer": row["answer"][0]}
 
@@ -201,24 +184,34 @@ _TRUTHFUL_PRIMER = (
 _JUDGE = "Answer Yes if it contains information that is not supported by the knowledge, else No."
 
 
+_EXACT = ("lm-eval exact_match after filters remove_whitespace, take_first: ignore_case, ignore_punctuation{}; "
+          "equal to any gold")
+
+
 def _nq_probe(shots: int) -> Probe:
     return Probe(
         name=f"hallu_nq_open_{shots}", category="factuality", subcategory="closed-book QA", kind="exact_match",
-        description=f"NQ-Open closed-book QA, {shots}-shot, exact match (hallucination suite, factuality)",
+        description=f"NQ-Open closed-book QA, {shots}-shot, exact match (lm-eval nq_open; hallucination suite, factuality)",
         hub_path="google-research-datasets/nq_open", hub_config=None, hub_split="validation", fewshot_split="train",
-        sample_file="closed_book_qa.jsonl", shots=shots, query="Q: {question}?\nA:", target="{answer}",
-        instruction="Answer these questions:\n\n", fewshot_delimiter="\n", stops=("\n", ".", ","),
-        regexes_to_ignore=(NQ_ARTICLES,), from_hub=_nq, from_sample=_shipped_qa,
+        sample_file="closed_book_qa.jsonl", shots=shots, query="Q: {{question}}?\nA:", target="{{answer}}",
+        instruction="Answer these questions:\n\n", fewshot_delimiter="\n", stops=("\n", ".", ","), max_tokens=256,
+        regexes_to_ignore=(NQ_ARTICLES,),
+        lm_eval=LmEvalSource("nq_open/nq_open.yaml", "nq_open", "exact_match,remove_whitespace",
+                             (("train", "closed_book_qa.jsonl"), ("validation", "closed_book_qa.jsonl")),
+                             _EXACT.format(f", regexes_to_ignore {[NQ_ARTICLES]}"), proportions=("exact_match",)),
     )
 
 
 def _trivia_probe(shots: int) -> Probe:
     return Probe(
         name=f"hallu_triviaqa_{shots}", category="factuality", subcategory="closed-book QA", kind="exact_match",
-        description=f"TriviaQA (rc.nocontext) closed-book, {shots}-shot, exact match vs any alias (hallucination suite)",
+        description=f"TriviaQA (rc.nocontext) closed-book, {shots}-shot, exact match vs any alias (lm-eval triviaqa)",
         hub_path="mandarjoshi/trivia_qa", hub_config="rc.nocontext", hub_split="validation", fewshot_split="train",
-        sample_file="closed_book_qa.jsonl", shots=shots, query="Question: {question}?\nAnswer:", target="{answer}",
-        stops=("\n", ".", ","), from_hub=_trivia, from_sample=_shipped_qa,
+        sample_file="triviaqa.jsonl", shots=shots, query="Question: {{question}}?\nAnswer:", target="{{answer.aliases}}",
+        stops=("\n", ".", ","), max_tokens=256,
+        lm_eval=LmEvalSource("triviaqa/default.yaml", "triviaqa", "exact_match,remove_whitespace",
+                             (("train", "triviaqa.jsonl"), ("validation", "triviaqa.jsonl")), _EXACT.format(""),
+                             proportions=("exact_match",)),
     )
 
 
@@ -234,17 +227,34 @@ PROBE_LIST: tuple[Probe, ...] = (
     ),
     Probe(
         name="hallu_truthfulqa_mc1", category="factuality", subcategory="closed-book QA", kind="choice",
-        description="TruthfulQA MC1, 0-shot (QA primer in the prompt), accuracy (hallucination suite)",
+        description="TruthfulQA MC1, 0-shot (QA primer in the prompt), accuracy (lm-eval truthfulqa_mc1)",
         hub_path="truthfulqa/truthful_qa", hub_config="multiple_choice", hub_split="validation", fewshot_split=None,
-        sample_file="truthfulqa_mc.jsonl", shots=0, query=_TRUTHFUL_PRIMER.replace("{", "{{").replace("}", "}}")
-        + "\n\nQ: {question}\nA:", target="", from_hub=_truthful_mc1, from_sample=_truthful_mc1,
+        sample_file="truthfulqa_mc.jsonl", shots=0, query=_TRUTHFUL_PRIMER + "\n\nQ: {{question}}\nA:", target="0",
+        lm_eval=LmEvalSource("truthfulqa/truthfulqa_mc1.yaml", "truthfulqa_mc1", "acc",
+                             (("validation", "truthfulqa_mc.jsonl"),), "argmax of summed log-likelihoods; gold = choice 0",
+                             proportions=("acc",)),
     ),
     Probe(
         name="hallu_truthfulqa_mc2", category="factuality", subcategory="closed-book QA", kind="mc2",
-        description="TruthfulQA MC2, 0-shot, normalised probability mass on true answers (hallucination suite)",
+        description="TruthfulQA MC2, 0-shot, normalised probability mass on true answers (lm-eval truthfulqa_mc2)",
         hub_path="truthfulqa/truthful_qa", hub_config="multiple_choice", hub_split="validation", fewshot_split=None,
-        sample_file="truthfulqa_mc.jsonl", shots=0, query=_TRUTHFUL_PRIMER.replace("{", "{{").replace("}", "}}")
-        + "\n\nQ: {question}\nA:", target="", from_hub=_truthful_mc2, from_sample=_truthful_mc2,
+        sample_file="truthfulqa_mc.jsonl", shots=0, query=_TRUTHFUL_PRIMER + "\n\nQ: {{question}}\nA:", target="0",
+        lm_eval=LmEvalSource("truthfulqa/truthfulqa_mc2.yaml", "truthfulqa_mc2", "acc",
+                             (("validation", "truthfulqa_mc.jsonl"),),
+                             "lm-eval process_results_mc2: sum exp(ll) over true choices / sum over all choices",
+                             unit_means=("acc",)),
+    ),
+    Probe(
+        name="hallu_truthfulqa_gen", category="factuality", subcategory="closed-book QA", kind="truthfulqa_gen",
+        description="TruthfulQA generation, 0-shot (QA primer), ROUGE-L/BLEU true-vs-false (lm-eval truthfulqa_gen)",
+        hub_path="truthfulqa/truthful_qa", hub_config="generation", hub_split="validation", fewshot_split=None,
+        sample_file="truthfulqa_gen.jsonl", shots=0, query=_TRUTHFUL_PRIMER + "\n\nQ: {{question}}", target=" ",
+        stops=("\n\n",), max_tokens=256,
+        lm_eval=LmEvalSource("truthfulqa/truthfulqa_gen.yaml", "truthfulqa_gen", "rougeL_acc",
+                             (("validation", "truthfulqa_gen.jsonl"),),
+                             "lm-eval process_results_gen: max ROUGE/BLEU (sacrebleu, rouge_score) vs true minus vs "
+                             "false references; *_acc = true beats false; BLEURT is commented out in lm-eval",
+                             proportions=("bleu_acc", "rouge1_acc", "rouge2_acc", "rougeL_acc")),
     ),
     Probe(
         name="hallu_xsum", category="faithfulness", subcategory="summarisation", kind="rouge",
@@ -256,18 +266,25 @@ PROBE_LIST: tuple[Probe, ...] = (
     ),
     Probe(
         name="hallu_cnn_dailymail", category="faithfulness", subcategory="summarisation", kind="rouge",
-        description="CNN/DailyMail 3.0.0 summaries, 2-shot, ROUGE-L (hallucination suite, faithfulness)",
-        hub_path="abisee/cnn_dailymail", hub_config="3.0.0", hub_split="test", fewshot_split="train",
-        sample_file="cnn_dailymail.jsonl", shots=2, query="Summarize the following article:\n\n{article}\n\nSummary:",
-        target="{answer}", stops=("\n\n",), max_tokens=128, from_hub=_cnn, from_sample=_cnn,
+        description="CNN/DailyMail 3.0.0 summaries, 2-shot, ROUGE-L (lm-eval cnn_dailymail_abisee; faithfulness)",
+        hub_path="abisee/cnn_dailymail", hub_config="3.0.0", hub_split="test", fewshot_split=None,
+        sample_file="cnn_dailymail.jsonl", shots=2, query="Summarize the following article:\n\n{{article}}\n\nSummary:",
+        target="{{highlights}}", stops=("\n\n",), max_tokens=128,
+        lm_eval=LmEvalSource("cnn_dailymail/cnn_dailymail.yaml", "cnn_dailymail_abisee", "rougeL",
+                             (("test", "cnn_dailymail.jsonl"),),
+                             "lm-eval cnn_dailymail utils: whitespace-normalised, rouge_score ROUGE-1/2/L F1 with "
+                             "Porter stemmer; BERTScore only where bert_score and its model are installed",
+                             unit_means=("rouge1", "rouge2", "rougeL")),
     ),
     Probe(
         name="hallu_race", category="faithfulness", subcategory="reading comprehension", kind="choice",
-        description="RACE-high reading comprehension, 2-shot, accuracy (hallucination suite, faithfulness)",
-        hub_path="ehovy/race", hub_config="high", hub_split="test", fewshot_split="train", sample_file="race.jsonl",
-        shots=2, query="Article: {article}\n\nQuestion: {question}\nAnswer:", target="{answer}",
-        prompt_source="reconstructed (one question per prompt; lm-eval's race groups an article's questions)",
-        from_hub=_race, from_sample=_race,
+        description="RACE-high reading comprehension, 2-shot, accuracy (lm-eval race; faithfulness)",
+        hub_path="EleutherAI/race", hub_config="high", hub_split="test", fewshot_split=None, sample_file="race.jsonl",
+        shots=2, query="lm-eval preprocess_race.doc_to_text: 'Article: ' + article + earlier Q/A pairs + last question",
+        target="the last problem's option", target_delimiter=" ", fewshot_delimiter="\n\n",
+        lm_eval=LmEvalSource("race/race.yaml", "race", "acc", (("test", "race.jsonl"),),
+                             "argmax of summed log-likelihoods of the 4 options",
+                             proportions=("acc",)),
     ),
     Probe(
         name="hallu_squadv2", category="faithfulness", subcategory="reading comprehension", kind="squad",
@@ -280,10 +297,22 @@ PROBE_LIST: tuple[Probe, ...] = (
     ),
     Probe(
         name="hallu_memo_trap", category="faithfulness", subcategory="instruction following", kind="choice",
-        description="MemoTrap: end a famous phrase as instructed, not as memorised, 0-shot, accuracy (hallucination suite)",
-        hub_path="pminervini/inverse-scaling", hub_config="memo-trap", hub_split="data", fewshot_split=None,
-        sample_file="memo_trap.jsonl", shots=0, query="{prompt}", target="", target_delimiter="",
-        from_hub=_memo, from_sample=_memo,
+        description="MemoTrap: end a famous phrase as instructed, not as memorised, 0-shot, accuracy (lm-eval)",
+        hub_path="Albertmade/memo-trap", hub_config=None, hub_split="train", fewshot_split=None,
+        sample_file="memo_trap.jsonl", shots=0, query="{{prompt}}", target="{{answer_index}}", target_delimiter="",
+        lm_eval=LmEvalSource("inverse_scaling/inverse_scaling_memo_trap.yaml", "inverse_scaling_memo_trap", "acc",
+                             (("train", "memo_trap.jsonl"),), "argmax of summed log-likelihoods of the classes",
+                             proportions=("acc", "acc_norm")),
+    ),
+    Probe(
+        name="hallu_ifeval", category="faithfulness", subcategory="instruction following", kind="ifeval",
+        description="IFEval verifiable instructions, 0-shot, prompt-level strict accuracy (lm-eval ifeval)",
+        hub_path="google/IFEval", hub_config=None, hub_split="train", fewshot_split=None,
+        sample_file="ifeval.jsonl", shots=0, query="{{prompt}}", target="0", stops=(), max_tokens=1280,
+        lm_eval=LmEvalSource("ifeval/ifeval.yaml", "ifeval", "prompt_level_strict_acc", (("train", "ifeval.jsonl"),),
+                             "lm-eval ifeval instruction checkers: strict and loose (response variants), "
+                             "prompt level (all instructions followed) and instruction level",
+                             proportions=("prompt_level_strict_acc", "prompt_level_loose_acc")),
     ),
     Probe(
         name="hallu_faithdial", category="faithfulness", subcategory="hallucination detection", kind="detection",

@@ -3,10 +3,18 @@
     bench eval --tasks hallucination --limit 8                 # every probe on the shipped samples
     bench eval --tasks hallu_nq_open_8 --task-args hallu_nq_open_8.data=hub
 
-`run` builds each item's few-shot prompt, asks the model (greedy completion, or the log-likelihood
-of every choice) and returns one record per item with the raw answer: the response text and golds,
-or the choices' log-likelihoods and the gold index. `summarize` scores the records with the pure
-functions of bench.metrics.hallucination_* (so `bench rescore` re-scores a finished run).
+Probes lm-eval defines (`probe.lm_eval` set: nq_open, triviaqa, truthfulqa mc1/mc2/gen, race,
+memo trap, cnn_dailymail, ifeval) run lm-eval's own task definition through the lm_eval bridge
+(tasks/hallucination/bridged.py builds the inline config; tasks/lm_eval_tasks runs it and keeps one
+record per document with lm-eval's per-document metric values); `summarize` aggregates them as
+lm-eval does (tasks/lm_eval_tasks.lm_eval_metrics) and gives means of 0/1 values a Wilson interval
+and means in [0, 1] a bootstrap one. Their prompt fields in the config only record lm-eval's values.
+
+The other probes: `run` builds each item's few-shot prompt, asks the model (greedy completion, or
+the log-likelihood of every choice) and returns one record per item with the raw answer: the
+response text and golds, or the choices' log-likelihoods and the gold index. `summarize` scores the
+records with the pure functions of bench.metrics.hallucination_* (so `bench rescore` re-scores a
+finished run).
 
 Two checks the paper's comparison across architectures needs (spec pitfalls 3 and 4):
 - truncation: a generation whose prompt tokens plus `max_tokens`, or a log-likelihood request whose
@@ -27,7 +35,7 @@ import dataclasses
 from dataclasses import field
 from typing import Any, ClassVar
 
-from bench.harness.errors import CapabilityError, ConfigError
+from bench.harness.errors import CapabilityError, ConfigError, DataError
 from bench.harness.requests import CompletionRequest, GenerationParams, RequestKind
 from bench.harness.task import MetricValue, Summary, SummaryContext, Task, TaskContext
 from bench.metrics.hallucination_choice import choice_index, majority_baseline, mc1_correct, mc2_true_mass
@@ -35,13 +43,15 @@ from bench.metrics.hallucination_qa import exact_match, squad_exact, squad_f1
 from bench.metrics.hallucination_rouge import rouge_l
 from bench.metrics.intervals import bounded_mean_estimate, metric_value, proportion_estimate
 from bench.tasks.hallucination.data import SOURCES, build_prompt, demos_for, load_items
-from bench.tasks.hallucination.probes import PROBES, Item, Probe
+from bench.tasks.hallucination.probes import PROBES, Item, LmEvalSource, Probe
 
 BATCH_CHECK_MODES = ("auto", "on", "off")
 BATCH_CHECK_TOKENS = 16
 
 
 def _normalisation(probe: Probe) -> str:
+    if probe.lm_eval is not None:
+        return probe.lm_eval.normalisation
     if probe.kind == "exact_match":
         regexes = f"remove regexes {list(probe.regexes_to_ignore)}; " if probe.regexes_to_ignore else ""
         return f"lm-eval exact_match: strip; {regexes}lower-case; remove punctuation; equal to any gold"
@@ -71,12 +81,25 @@ def probe_config_class(probe: Probe) -> type:
         ("stops", tuple[str, ...], field(default=probe.stops)),
         ("max_tokens", int, field(default=probe.max_tokens)),
         ("normalisation", str, field(default=_normalisation(probe))),
-        ("prompt_source", str, field(default=probe.prompt_source)),
+        ("prompt_source", str, field(default=_prompt_source(probe))),
         ("batch_check", str, field(default="auto")),
         ("batch_check_n", int, field(default=4)),
     ]
+    if probe.lm_eval is not None and probe.kind == "rouge":
+        fields.append(("bertscore", str, field(default="auto")))
     class_name = "".join(part.title() for part in probe.name.split("_")) + "Config"
     return dataclasses.make_dataclass(class_name, fields, frozen=True)
+
+
+def _prompt_source(probe: Probe) -> str:
+    if probe.lm_eval is None:
+        return probe.prompt_source
+    return f"lm-eval {probe.lm_eval.task} ({probe.lm_eval.yaml}), run through the lm_eval bridge"
+
+
+# Config fields that only record lm-eval's definition of a bridged probe: setting them changes nothing.
+RECORDED_FIELDS = ("instruction", "query", "target", "fewshot_delimiter", "target_delimiter", "stops", "normalisation",
+                   "prompt_source")
 
 
 class ProbeTask(Task):
@@ -99,6 +122,9 @@ class ProbeTask(Task):
             cls.config_class = probe_config_class(probe)
             cls.headline_metric = probe.headline
             cls.request_kinds = frozenset({RequestKind.COMPLETION if probe.generates else RequestKind.LOGLIKELIHOOD})
+            if probe.lm_eval is not None:
+                cls.version = "2"  # lm-eval's definition through the bridge: other records, prompts and metric names
+                cls.metrics_version = "2"
 
     def request_kinds_for(self, config: Any, capabilities: frozenset[RequestKind]) -> frozenset[RequestKind]:
         kinds = set(self.request_kinds)
@@ -113,6 +139,8 @@ class ProbeTask(Task):
             raise ConfigError(f"task {self.name!r}: data={config.data!r}; choices: {', '.join(SOURCES)}")
         if config.batch_check not in BATCH_CHECK_MODES:
             raise ConfigError(f"task {self.name!r}: batch_check={config.batch_check!r}; choices: {', '.join(BATCH_CHECK_MODES)}")
+        if self.probe.lm_eval is not None:
+            return await self._run_lm_eval(ctx)
         items, pool = load_items(self.probe, config.data)
         if ctx.limit is not None:
             items = items[: ctx.limit]
@@ -161,6 +189,62 @@ class ProbeTask(Task):
             await self._check_batching(ctx, records, prompts, config)
         return records
 
+    async def _run_lm_eval(self, ctx: TaskContext) -> list[dict[str, Any]]:
+        """lm-eval's definition through the bridge; records get the shots, truncation and batching flags."""
+        from bench.tasks.hallucination.bridged import BERTSCORE_MODES, lm_eval_spec
+        from bench.tasks.lm_eval_tasks import run_lm_eval
+
+        config, probe = ctx.config, self.probe
+        assert probe.lm_eval is not None
+        defaults = self.config_class()
+        changed = [name for name in RECORDED_FIELDS if getattr(config, name) != getattr(defaults, name)]
+        if changed:
+            raise ConfigError(f"task {self.name!r} runs lm-eval's {probe.lm_eval.task} definition: {', '.join(changed)} "
+                              "only record(s) it and cannot be set; settable: data, shots, max_tokens, batch_check")
+        bertscore = getattr(config, "bertscore", "off")
+        if bertscore not in BERTSCORE_MODES:
+            raise ConfigError(f"task {self.name!r}: bertscore={bertscore!r}; choices: {', '.join(BERTSCORE_MODES)}")
+        spec = lm_eval_spec(probe, config.data, config.shots, config.max_tokens, bertscore)
+        asked: dict[int, list[tuple[Any, Any]]] = {}  # doc_id -> (request, answer) pairs
+
+        def observe(instance: Any, request: Any, answer: Any) -> None:
+            asked.setdefault(int(instance.doc_id), []).append((request, answer))
+
+        ctx.progress.start(self.name, None)
+        try:
+            records = await run_lm_eval(ctx, [spec], observe=observe)
+        except DataError as exc:
+            hint = f"; offline, run the shipped sample with --task-args {self.name}.data=sample" if config.data == "hub" else ""
+            raise DataError(f"task {self.name!r}: {exc}{hint}") from exc
+        architecture = ctx.model.info.architecture
+        context_length = architecture.context_length if architecture is not None else None
+        prompts: dict[str, str] = {}
+        for record in sorted(records, key=lambda r: int(r["doc_id"])):
+            pairs = asked.get(int(record["doc_id"]), [])
+            record["shots"] = config.shots
+            if not pairs:
+                continue
+            first = pairs[0][0]
+            prompts[record["id"]] = first.prompt if probe.generates else first.context
+            if ctx.log_samples:
+                record["prompt"] = prompts[record["id"]]
+            if context_length is None:
+                continue
+            if probe.generates:
+                tokens = [answer.prompt_tokens for _, answer in pairs if answer.prompt_tokens]
+                if tokens:
+                    record["prompt_tokens"] = max(tokens)
+                    record["truncated"] = max(tokens) + config.max_tokens > context_length
+            else:
+                longest = max((request.context + request.continuation for request, _ in pairs), key=len)
+                exceeds = _exceeds_context(ctx, longest, context_length)
+                if exceeds is not None:
+                    record["truncated"] = exceeds
+        records.sort(key=lambda r: int(r["doc_id"]))
+        if _should_check_batching(config.batch_check, architecture) and prompts:
+            await self._check_batching(ctx, [r for r in records if r["id"] in prompts], prompts, config)
+        return records
+
     async def _check_batching(self, ctx: TaskContext, records: list[dict[str, Any]], prompts: dict[str, str],
                               config: Any) -> None:
         chosen = records[: max(0, config.batch_check_n)]
@@ -182,6 +266,8 @@ class ProbeTask(Task):
         probe = self.probe
         metrics: list[MetricValue] = []
         n = len(samples)
+        if probe.lm_eval is not None:
+            return self._summarize_lm_eval(samples, config, ctx)
         scores = headline_sample_scores(probe, samples)
         if probe.kind in ("exact_match", "contains", "choice", "detection"):
             metrics.append(metric_value(probe.headline, proportion_estimate(sum(scores), n), "higher",
@@ -204,24 +290,91 @@ class ProbeTask(Task):
                                        description="accuracy of always answering the most frequent gold label"))
             metrics.append(MetricValue("predicted_first_share", sum(p == 0 for p in predicted) / n if n else float("nan"),
                                        "none", n, description=f"share of answers {first}"))
-        extra: dict[str, Any] = {"category": config.category, "subcategory": config.subcategory, "kind": probe.kind,
-                                 "shots_used": sorted({int(s.get("shots", 0)) for s in samples})}
-        flagged = [s for s in samples if "truncated" in s]
-        truncated = sum(bool(s["truncated"]) for s in flagged)
-        extra["truncated_prompts"] = truncated if flagged else None
-        if flagged:
-            metrics.append(MetricValue("truncated_prompts", float(truncated), "lower", len(flagged),
-                                       description="prompts exceeding the context length (with max_tokens or the longest choice)"))
-        checked = [s for s in samples if "batch_equal" in s]
-        extra["batch_check"] = {"checked": len(checked), "differing": sum(not s["batch_equal"] for s in checked)} if checked else None
-        if checked:
-            metrics.append(MetricValue("batch_mismatches", float(extra["batch_check"]["differing"]), "lower", len(checked),
-                                       description="greedy outputs that differ between one batch and one at a time"))
+        return Summary(metrics=metrics, extra=_checks(samples, config, probe, metrics))
+
+    def _summarize_lm_eval(self, samples: list[dict[str, Any]], config: Any, ctx: SummaryContext) -> Summary:
+        """lm-eval's metrics from the per-document records (its aggregations); the headline first.
+
+        A mean of 0/1 values gets a Wilson interval, a mean of values in [0, 1] a bootstrap one
+        (the value is lm-eval's mean either way); other metrics keep lm-eval's value and stderr.
+        Instruction-level IFEval accuracies (a custom lm-eval aggregation) are the mean over all
+        instructions of all prompts, as lm-eval's agg_inst_level_acc computes them."""
+        from bench.tasks.lm_eval_tasks import lm_eval_metrics
+
+        probe = self.probe
+        assert probe.lm_eval is not None
+        raw, skipped = lm_eval_metrics(samples, bootstrap_iters=100)
+        metrics: list[MetricValue] = []
+        for metric in raw:
+            short = _short_name(metric.name)
+            values = [s[metric.name] for s in samples if metric.name in s]
+            estimate = _unit_estimate(short, values, probe.lm_eval, ctx.seed)
+            if estimate is None:
+                metrics.append(dataclasses.replace(metric, name=short, sample_field=None))
+            else:
+                metrics.append(metric_value(short, estimate, metric.direction, description=metric.description))
+        not_recomputable = []
+        for name in skipped:
+            values = [s[name] for s in samples if name in s]
+            if values and all(isinstance(v, list) for v in values):  # ifeval's instruction-level lists
+                flat = [float(x) for v in values for x in v]
+                metrics.append(metric_value(_short_name(name), proportion_estimate(sum(flat), len(flat)), "higher",
+                                            description=f"lm-eval {name}: mean over all instructions (agg_inst_level_acc)"))
+            else:
+                not_recomputable.append(name)
+        headline = [m for m in metrics if m.name == probe.headline]
+        if not headline:
+            raise DataError(f"task {self.name!r}: lm-eval's records have no {probe.lm_eval.metric!r}")
+        metrics = headline + [m for m in metrics if m.name != probe.headline]
+        extra = _checks(samples, config, probe, metrics)
+        extra["lm_eval"] = {"task": probe.lm_eval.task, "yaml": probe.lm_eval.yaml,
+                            "versions": samples[0].get("lm_eval_version", {}) if samples else {},
+                            "metrics_not_recomputable": not_recomputable}
         return Summary(metrics=metrics, extra=extra)
+
+
+def _short_name(name: str) -> str:
+    """"nq_open/exact_match,remove_whitespace" -> "exact_match"."""
+    return name.split("/", 1)[-1].split(",")[0]
+
+
+def _unit_estimate(name: str, values: list[Any], source: LmEvalSource, seed: int) -> Any:
+    """Wilson for the source's 0/1 metrics, bootstrap for its [0, 1] means; None for the others
+    (they keep lm-eval's stderr). Values outside the declared range are a DataError."""
+    if name not in source.proportions and name not in source.unit_means:
+        return None
+    numbers = [float(v) for v in values]
+    if name in source.proportions:
+        if not all(v in (0.0, 1.0) for v in numbers):
+            raise DataError(f"lm-eval {source.task} {name}: per-document values are not all 0 or 1")
+        return proportion_estimate(sum(numbers), len(numbers))
+    if not all(0.0 <= v <= 1.0 for v in numbers):
+        raise DataError(f"lm-eval {source.task} {name}: per-document values outside [0, 1]")
+    return bounded_mean_estimate(numbers, 0.0, 1.0, seed=seed)
+
+
+def _checks(samples: list[dict[str, Any]], config: Any, probe: Probe, metrics: list[MetricValue]) -> dict[str, Any]:
+    """The summary's extra: category, shots, truncation and batching counts (their metrics appended)."""
+    extra: dict[str, Any] = {"category": config.category, "subcategory": config.subcategory, "kind": probe.kind,
+                             "shots_used": sorted({int(s.get("shots", 0)) for s in samples})}
+    flagged = [s for s in samples if "truncated" in s]
+    truncated = sum(bool(s["truncated"]) for s in flagged)
+    extra["truncated_prompts"] = truncated if flagged else None
+    if flagged:
+        metrics.append(MetricValue("truncated_prompts", float(truncated), "lower", len(flagged),
+                                   description="prompts exceeding the context length (with max_tokens or the longest choice)"))
+    checked = [s for s in samples if "batch_equal" in s]
+    extra["batch_check"] = {"checked": len(checked), "differing": sum(not s["batch_equal"] for s in checked)} if checked else None
+    if checked:
+        metrics.append(MetricValue("batch_mismatches", float(extra["batch_check"]["differing"]), "lower", len(checked),
+                                   description="greedy outputs that differ between one batch and one at a time"))
+    return extra
 
 
 def headline_sample_scores(probe: Probe, samples: list[dict[str, Any]]) -> list[float]:
     """Each record's contribution to the probe's headline metric (its mean), in [0, 1]."""
+    if probe.lm_eval is not None:
+        return [float(s[probe.lm_eval.key]) for s in samples]
     if probe.kind == "exact_match":
         return [exact_match(s["response"], s["golds"], probe.regexes_to_ignore) for s in samples]
     if probe.kind == "contains":

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from bench.harness.architecture import ArchitectureInfo
 from bench.harness.backends.fake import FakeBackend
 from bench.harness.client import ModelClient
@@ -24,14 +23,10 @@ from bench.harness.scheduler import evaluate
 from bench.harness.task import SummaryContext, TaskContext
 from bench.tasks.hallucination import (
     HalluFaithdialTask,
-    HalluNqOpen8Task,
-    HalluTruthfulqaMc1Task,
     HalluXsumTask,
 )
 from bench.tasks.hallucination.data import build_prompt, demos_for, load_items
 from bench.tasks.hallucination.probes import PROBES
-
-LM_EVAL_TASKS = Path(__import__("lm_eval").__file__).parent / "tasks"
 
 
 def _run(tmp_path: Path, tasks: str, limit: int = 3) -> tuple[int, dict[str, Any], Path]:
@@ -43,10 +38,17 @@ def _run(tmp_path: Path, tasks: str, limit: int = 3) -> tuple[int, dict[str, Any
 
 
 def test_the_group_runs_every_probe_with_scores_and_intervals_in_range(tmp_path: Path) -> None:
+    from bench.tasks.hallucination.bridged import missing_prerequisites
+
+    unavailable = {name for name, probe in PROBES.items()
+                   if probe.lm_eval is not None and missing_prerequisites(probe.lm_eval.task)}
     code, document, _ = _run(tmp_path, "hallucination", limit=5)
-    assert code == 0
+    assert code == (4 if unavailable else 0)
     assert set(document["tasks"]) == set(PROBES)
     for name, entry in document["tasks"].items():
+        if name in unavailable:  # e.g. hallu_ifeval without langdetect / nltk's punkt_tab: one line naming them
+            assert entry["status"] == "failed" and "needs what is not installed here" in entry["error"]
+            continue
         assert entry["status"] == "ok", name
         assert entry["config"]["category"] in ("factuality", "faithfulness")
         assert entry["config"]["shots"] == PROBES[name].shots
@@ -67,34 +69,15 @@ def test_summarize_rebuilds_the_metrics_from_the_written_records(tmp_path: Path)
     assert [m.value for m in again.metrics] == pytest.approx([m["value"] for m in entry["metrics"]])
 
 
-def test_nq_open_prompt_is_lm_evals_layout_with_eight_demos() -> None:
-    spec = yaml.safe_load((LM_EVAL_TASKS / "nq_open" / "nq_open.yaml").read_text())
-    config = HalluNqOpen8Task.config_class()
-    assert config.instruction == spec["description"] and config.fewshot_delimiter == spec["fewshot_delimiter"]
-    assert list(config.stops) == spec["generation_kwargs"]["until"]
-    items, pool = load_items(PROBES["hallu_nq_open_8"], "sample")
+def test_a_reconstructed_prompt_is_lm_evals_layout_with_its_demos() -> None:
+    config = HalluFaithdialTask.config_class()
+    items, pool = load_items(PROBES["hallu_faithdial"], "sample")
     demos = demos_for(items[0], pool, 8)
     assert len(demos) == 8 and items[0] not in demos and demos == demos_for(items[0], pool, 8)
     prompt = build_prompt(items[0], demos, config.instruction, config.query, config.target,
                           config.fewshot_delimiter, config.target_delimiter)
-    expected = "Answer these questions:\n\n" + "".join(f"Q: {d['question']}?\nA: {d['answer']}\n" for d in demos)
-    assert prompt == expected + f"Q: {items[0]['question']}?\nA:"
-
-
-def test_truthfulqa_prompt_equals_lm_evals_template() -> None:
-    import jinja2
-
-    spec_text = (LM_EVAL_TASKS / "truthfulqa" / "truthfulqa_mc1.yaml").read_text()
-    template = yaml.safe_load(spec_text)["doc_to_text"]
-    item = load_items(PROBES["hallu_truthfulqa_mc1"], "sample")[0][0]
-    theirs = jinja2.Template(template).render(question=item["question"])
-    config = HalluTruthfulqaMc1Task.config_class()
-    assert build_prompt(item, [], config.instruction, config.query, "", "", " ") == theirs
-
-
-def test_64_shot_prompts_use_64_demos_from_the_shipped_pool() -> None:
-    items, pool = load_items(PROBES["hallu_triviaqa_64"], "sample")
-    assert len(pool) >= 65 and all(len(demos_for(item, pool, 64)) == 64 for item in items[:5])
+    assert prompt.count("Knowledge: ") == 9 and prompt.endswith("\nAnswer:")
+    assert prompt.split(config.fewshot_delimiter)[0].endswith(config.target_delimiter + demos[0]["label"])
 
 
 def test_hub_data_offline_is_one_clear_data_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -109,6 +92,8 @@ def test_every_shipped_sample_loads_and_matches_its_sha256() -> None:
     folder = Path(load_items.__globals__["DATA_DIR"])
     source = (folder / "SOURCE.md").read_text()
     for probe in PROBES.values():
+        if probe.lm_eval is not None:  # lm-eval loads those (test_bridged_probes)
+            continue
         items, _ = load_items(probe, "sample")
         assert items and len({i["id"] for i in items}) == len(items)
         digest = hashlib.sha256((folder / probe.sample_file).read_bytes()).hexdigest()
