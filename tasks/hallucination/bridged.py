@@ -72,7 +72,7 @@ def bertscore_available() -> bool:
 
 def without_bertscore(process_results: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
     """lm-eval's `process_results` run with its module's BERTSCORE_AVAILABLE flag off (ROUGE unchanged)."""
-    module = sys.modules[process_results.__module__]
+    module: Any = sys.modules[process_results.__module__]
 
     def rouge_only(doc: dict[str, Any], results: list[Any]) -> dict[str, Any]:
         saved = getattr(module, "BERTSCORE_AVAILABLE", False)

@@ -5,9 +5,9 @@
 
 Probes lm-eval defines (`probe.lm_eval` set: nq_open, triviaqa, truthfulqa mc1/mc2/gen, race,
 memo trap, cnn_dailymail, ifeval) run lm-eval's own task definition through the lm_eval bridge
-(tasks/hallucination/bridged.py builds the inline config; tasks/lm_eval_tasks runs it and keeps one
+(tasks/hallucination/bridged.py builds the inline config; harness/lm_eval_bridge runs it and keeps one
 record per document with lm-eval's per-document metric values); `summarize` aggregates them as
-lm-eval does (tasks/lm_eval_tasks.lm_eval_metrics) and gives means of 0/1 values a Wilson interval
+lm-eval does (harness/lm_eval_bridge.lm_eval_metrics) and gives means of 0/1 values a Wilson interval
 and means in [0, 1] a bootstrap one. Their prompt fields in the config only record lm-eval's values.
 
 The other probes: `run` builds each item's few-shot prompt, asks the model (greedy completion, or
@@ -191,8 +191,8 @@ class ProbeTask(Task):
 
     async def _run_lm_eval(self, ctx: TaskContext) -> list[dict[str, Any]]:
         """lm-eval's definition through the bridge; records get the shots, truncation and batching flags."""
+        from bench.harness.lm_eval_bridge import run_lm_eval
         from bench.tasks.hallucination.bridged import BERTSCORE_MODES, lm_eval_spec
-        from bench.tasks.lm_eval_tasks import run_lm_eval
 
         config, probe = ctx.config, self.probe
         assert probe.lm_eval is not None
@@ -299,7 +299,7 @@ class ProbeTask(Task):
         (the value is lm-eval's mean either way); other metrics keep lm-eval's value and stderr.
         Instruction-level IFEval accuracies (a custom lm-eval aggregation) are the mean over all
         instructions of all prompts, as lm-eval's agg_inst_level_acc computes them."""
-        from bench.tasks.lm_eval_tasks import lm_eval_metrics
+        from bench.harness.lm_eval_bridge import lm_eval_metrics
 
         probe = self.probe
         assert probe.lm_eval is not None
