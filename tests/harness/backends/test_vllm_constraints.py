@@ -141,3 +141,64 @@ def test_vllm_greedy_outputs_are_batch_invariant_and_match_hf(vllm_backend, embe
     for v, h in zip(result["ll"], hf_ll):
         assert v.logprob == pytest.approx(h.logprob, abs=1e-3)
         assert v.is_greedy == h.is_greedy
+
+
+# A conversation long enough to fill several of vLLM's KV blocks, and candidate replies to it.
+LONG_CONTEXT = "Recent turns:\n" + "\n".join(
+    f"> go {d}\nYou are in a {room}. There is a {thing} here. Exits lead north, south, east and west."
+    for d, room, thing in [("north", "kitchen", "fridge"), ("east", "pantry", "shelf"), ("south", "garden", "bench"),
+                           ("west", "bedroom", "bed"), ("north", "corridor", "lamp"), ("east", "cellar", "barrel")] * 3
+) + "\nYour next command:"
+CANDIDATES = [" open fridge", " go north", " take lamp from shelf", " examine barrel"]
+
+
+def test_loglikelihoods_read_the_prefix_cache_and_equal_the_hf_backend(vllm_backend, embedded_hf):
+    """Scored requests read vLLM's prefix cache for their context (a "choose" decision's shared
+    conversation is not prefilled once per candidate), with the same log-likelihoods as hf; a
+    request whose cache hit would cover its continuation runs again without the cache."""
+    requests = [LoglikelihoodRequest(LONG_CONTEXT, c) for c in CANDIDATES]
+
+    async def scored() -> list:
+        client = ModelClient(vllm_backend)  # no request cache: every request reaches the engine
+        try:
+            return list(await client.gather(requests))
+        finally:
+            await client.aclose()
+
+    first = _LOOP.run(scored())  # starts the engine if no test before did
+    block = vllm_backend._engine.vllm_config.cache_config.block_size
+    cached_before, reruns_before = vllm_backend.loglikelihood_cached_tokens, vllm_backend.loglikelihood_cache_reruns
+    again = _LOOP.run(scored())  # the blocks of the requests above are cached now
+    # vLLM's hit: whole blocks, leaving the last token to compute; over the first continuation token,
+    # the request must run again (the identical request, computed above, can hit its own blocks).
+    scored_tokens = [vllm_backend.prompts.loglikelihood_tokens(r) for r in requests]
+    hits = [(len(t.tokens) - 1) // block * block for t in scored_tokens]
+    expected_reruns = sum(hit >= t.continuation_start for hit, t in zip(hits, scored_tokens))
+    assert vllm_backend.loglikelihood_cache_reruns - reruns_before == expected_reruns
+    assert vllm_backend.loglikelihood_cached_tokens - cached_before == sum(
+        hit for hit, t in zip(hits, scored_tokens) if hit < t.continuation_start)
+    assert expected_reruns < len(requests) and min(t.continuation_start for t in scored_tokens) > 300
+    hf = embedded_hf.loglikelihood(requests)
+    for a, b, h in zip(first, again, hf):
+        assert a.logprob == pytest.approx(h.logprob, abs=1e-3)
+        assert b.logprob == pytest.approx(h.logprob, abs=1e-3)
+        assert (a.is_greedy, b.is_greedy, a.continuation_tokens) == (h.is_greedy, h.is_greedy, h.continuation_tokens)
+    assert len({a.logprob for a in first}) == len(requests)  # distinct candidates, distinct scores
+    reruns_before = vllm_backend.loglikelihood_cache_reruns
+
+    # Context and continuation swapped: the long text is now the continuation, already cached from
+    # the requests above, so a cache hit would skip rows that are read: the request runs again.
+    swapped = LoglikelihoodRequest("Recent", LONG_CONTEXT[len("Recent"):])
+    [v] = _LOOP.run(_score_fresh(vllm_backend, swapped))
+    [h] = embedded_hf.loglikelihood([swapped])
+    assert vllm_backend.loglikelihood_cache_reruns == reruns_before + 1
+    assert v.logprob == pytest.approx(h.logprob, rel=1e-4)
+    assert v.is_greedy == h.is_greedy
+
+
+async def _score_fresh(backend: object, request: LoglikelihoodRequest) -> list:
+    client = ModelClient(backend)  # type: ignore[arg-type]
+    try:
+        return list(await client.gather([request]))
+    finally:
+        await client.aclose()
