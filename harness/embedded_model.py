@@ -123,6 +123,9 @@ def _lock_within(lock: IO[str], lock_path: Path, seconds: float) -> None:
 
 def _convert_gguf(gguf_path: Path, target: Path) -> None:
     """Dequantise the GGUF into a fresh float32 model and save it as safetensors, atomically."""
+    from bench.harness.transformers_import import import_transformers
+
+    import_transformers()
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
     log.info("converting embedded model %s -> %s (once)", gguf_path.name, target)

@@ -1,21 +1,52 @@
-"""Import transformers' generation code without the optional packages it pulls in but bench never uses.
+"""Import transformers for bench's backends without the optional packages it pulls in but bench never uses.
 
-`transformers.generation.candidate_generator` imports scikit-learn's metrics at import time whenever
-scikit-learn is installed (lm-eval installs it), only for assisted decoding, which bench does not use.
-That import costs 1.5-3 s of every cold start on a 2-core CPU (measured with `python -X importtime`:
-`sklearn.metrics` under `transformers.generation.candidate_generator`). transformers decides with
-`importlib.util.find_spec("sklearn")`, which reports a module whose `sys.modules` entry is None as
-absent, so the entry is set to None for the duration of the import and removed afterwards: lm-eval's
-metrics and anything else can still import scikit-learn later in the same process.
+transformers imports optional packages at import time whenever they are installed, for features bench
+does not use (bench runs its own decode loop, never assisted decoding or object-detection losses):
+
+- scikit-learn's metrics, from `transformers.generation.candidate_generator` (assisted decoding);
+- `scipy.optimize`, from `transformers.loss.loss_for_object_detection` (Hungarian matching), which
+  every model class imports through `modeling_utils`.
+
+Both sit on the path of every cold start (lm-eval installs scikit-learn; bench's statistics need scipy)
+and cost about 0.3 s and 400 modules on a 2-core CPU (`python -X importtime`). transformers decides
+with `is_sklearn_available()` / `is_scipy_available()`, which call `importlib.util.find_spec` and
+cache the answer for the process. `import_transformers` has them answer False (see
+`_answer_unavailable`) before the modules that would import the packages load, so transformers
+(only) treats them as absent; the packages stay importable for everything else in the same process
+(lm-eval's metrics, bench's statistics).
+
+It also serves transformers' one call to `importlib.metadata.packages_distributions()` (a scan of
+every installed distribution's metadata, 0.2-0.6 s) from a file under bench's cache, keyed by
+`sys.path` and the modification times of its folders, which change when a package is installed,
+upgraded or removed.
+
+What stays: `torch._dynamo` (with sympy and `torch.distributed`) is imported by transformers' own
+`@torch.compiler.disable` decorators at class-definition time (generation/continuous_batching), so
+no setting avoids it; bench leaves it alone rather than stub out parts of torch.
+
+Where transformers' model code is already imported (vLLM, lm-eval or a test imported it first) there
+is nothing left to save and `import_transformers` changes nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
+import json
+import os
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 
-UNUSED_BY_BENCH = ("sklearn",)
+from bench.harness.atomic_files import write_text_atomic
+from bench.harness.embedded_model import bench_cache_dir
+
+# import name -> the transformers.utils.import_utils probe that caches its availability
+UNUSED_BY_BENCH: Mapping[str, str] = {"sklearn": "is_sklearn_available", "scipy": "is_scipy_available"}
+
+_import_lock = threading.Lock()
 
 
 @contextmanager
@@ -32,9 +63,117 @@ def hidden_modules(*names: str) -> Iterator[None]:
                 del sys.modules[name]
 
 
-def import_transformers_generation() -> None:
-    """Import transformers' generation package (what model classes need) without scikit-learn."""
-    if "transformers.generation.candidate_generator" in sys.modules:
-        return
-    with hidden_modules(*UNUSED_BY_BENCH):
+def import_transformers() -> None:
+    """Import transformers' shared model code (modeling_utils, generation) with the switches above on.
+
+    Idempotent and thread-safe. Model-specific modules (e.g. Llama's) are imported later by the
+    auto classes, after transformers has cached its answers.
+    """
+    with _import_lock:
+        if "transformers.modeling_utils" in sys.modules:
+            return
+        first = "transformers.utils.import_utils" not in sys.modules
+        with _packages_distributions_from_cache() if first else _nothing():
+            from transformers.utils import import_utils
+        _answer_unavailable(import_utils, UNUSED_BY_BENCH)
         import transformers.generation.candidate_generator  # noqa: F401
+        import transformers.modeling_utils  # noqa: F401
+
+
+def _answer_unavailable(import_utils: object, probes: Mapping[str, str]) -> None:
+    """Have transformers' availability probes answer, and cache, False for these import names.
+
+    `import transformers` may have asked a probe already (its lazy module asks every backend named in
+    its import structure); what it built from that answer is a table of names, harmless either way.
+    The probe's cache is cleared and it is asked again while the name looks uninstalled (None in
+    sys.modules, which `find_spec` reports as absent): a few microseconds of Python with no I/O,
+    during which the switch interval is raised so no other thread runs and sees the package
+    missing. Entries already in sys.modules are put back.
+    """
+    pending = [
+        (name, probe)
+        for name, probe in ((name, getattr(import_utils, probe_name, None)) for name, probe_name in probes.items())
+        if callable(probe) and hasattr(probe, "cache_clear")
+    ]
+    if not pending:  # a transformers version without these probes: nothing to switch
+        return
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(60.0)
+    saved = {name: sys.modules[name] for name, _ in pending if name in sys.modules}
+    try:
+        for name, probe in pending:
+            sys.modules[name] = None  # type: ignore[assignment]
+            probe.cache_clear()
+            probe()
+    finally:
+        for name, _ in pending:
+            if name in saved:
+                sys.modules[name] = saved[name]
+            elif sys.modules.get(name, False) is None:
+                del sys.modules[name]
+        sys.setswitchinterval(interval)
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+@contextmanager
+def _packages_distributions_from_cache() -> Iterator[None]:
+    """Inside the block, `importlib.metadata.packages_distributions()` answers from a cached file."""
+    original = importlib.metadata.packages_distributions
+    importlib.metadata.packages_distributions = lambda: cached_packages_distributions(original)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        importlib.metadata.packages_distributions = original
+
+
+def cached_packages_distributions(
+    compute: Callable[[], Mapping[str, list[str]]] = importlib.metadata.packages_distributions,
+) -> Mapping[str, list[str]]:
+    """`compute()` (the import name -> distributions map), read from bench's cache when nothing was
+    installed since it was written.
+
+    The key is `sys.path` with the modification time of each site-packages folder (installing,
+    upgrading or removing a package adds, renames or deletes a folder there). A missing or
+    unreadable file is rebuilt atomically and replaces the files of earlier installation states;
+    where the cache cannot be written the map is simply computed.
+    """
+    folder = python_packages_cache_dir()
+    path = folder / f"{installation_key()}.json"
+    try:
+        cached = json.loads(path.read_text())
+        if isinstance(cached, dict):
+            return {str(k): [str(d) for d in v] for k, v in cached.items()}
+    except (OSError, ValueError):
+        pass
+    mapping = compute()
+    try:
+        for stale in folder.glob("*.json"):
+            stale.unlink(missing_ok=True)
+        write_text_atomic(path, json.dumps(mapping, sort_keys=True))
+    except OSError:
+        pass
+    return mapping
+
+
+def installation_key() -> str:
+    """Changes when a package is installed, upgraded or removed on `sys.path` (or the interpreter changes)."""
+    entries: list[list[object]] = []
+    for entry in sys.path:
+        mtime = None
+        if os.path.basename(entry.rstrip(os.sep)) in ("site-packages", "dist-packages"):
+            try:
+                mtime = os.stat(entry).st_mtime_ns
+            except OSError:
+                pass
+        entries.append([entry, mtime])
+    material = json.dumps([sys.version, sys.prefix, entries])
+    return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+def python_packages_cache_dir() -> Path:
+    """Where `cached_packages_distributions` keeps its file (under $BENCH_CACHE_DIR)."""
+    return bench_cache_dir() / "python-packages"

@@ -79,9 +79,9 @@ class HFBackend(Backend):
         )
 
     def __init__(self, model: str, model_args: dict[str, Any] | None = None, batch_size: int = 16) -> None:
-        from bench.harness.transformers_import import import_transformers_generation
+        from bench.harness.transformers_import import import_transformers
 
-        import_transformers_generation()  # before any model class: keeps scikit-learn out of start-up
+        import_transformers()  # before any model class: keeps scikit-learn and scipy out of start-up
         import torch
         from bench.harness.backends.hf_generation import PrefixKVStore
         from bench.harness.backends.hf_loglikelihood import LoglikelihoodScorer
