@@ -1,23 +1,24 @@
-"""Hallucination probes, bench vs lm-eval's own `simple_evaluate`, same tasks, same items, same model.
+"""Hallucination probe suite, bench vs lm-eval's own `simple_evaluate`: same task definitions, same items, same model.
 
-The zero-shot multiple-choice probes, where both harnesses build identical prompts: TruthfulQA MC1
-and MC2 and MemoTrap (lm-eval's own task definitions) and HaluEval QA / dialogue / summarisation
-(the project's lm-eval YAML, tasks/hallucination/lm_eval_yaml). Both read the shipped samples (lm-eval's
-tasks get `dataset_path: json` overrides in a temporary include folder, so nothing touches the hub).
+Both sides run the *same lm-eval task objects* on the shipped samples, offline:
+- the probes lm-eval defines (nq_open, triviaqa, truthfulqa, race, memo trap, cnn_dailymail, ...):
+  the inline configs bench's `hallu_*` tasks hand to the lm_eval bridge (`tasks/hallucination/bridged.py`:
+  lm-eval's YAML, the leaderboard's shots, `dataset_path: json` on data/);
+- the probes lm-eval lacks: the leaderboard's definitions shipped as YAML, their `*_sample` variants
+  (`tasks/hallucination/lm_eval_yaml/`).
 
-    lm-eval   simple_evaluate(HFLM(embedded SmolLM2-135M-Instruct, float32, CPU), tasks, limit)
-    bench     bench.harness.scheduler.evaluate(--tasks hallu_..., --limit, no request cache)
+    lm-eval   simple_evaluate(HFLM(embedded SmolLM2-135M, float32, CPU, batch_size), those tasks, limit)
+    bench     `bench eval --tasks hallu_<lm-eval-defined probes>,lm_eval --task-args
+              lm_eval.tasks=<sample variants>,lm_eval.include_path=<that folder>` (no request cache)
 
-Each side is timed end to end (model load included, as a user runs it), `--repeats` times,
-interleaved. Prints the median and range of wall and CPU seconds per side, the load average, the
-speed-up of bench over lm-eval (target >= 1.5x) and each task's metric on both sides (equal within
-1e-4: the two compute log-probabilities in different batches; lm-eval's MC2 "acc" is bench's "mc2").
+Each side is timed end to end (model load included, as a user runs it), `--repeats` times, interleaved,
+wall and CPU seconds and peak RSS of the child process (each side runs in its own process, so one
+side's memory does not count against the other). Prints the speed-up of bench over lm-eval (target
+>= 1.5x) and every metric the two report for the same task (equal within 1e-4: log-probabilities come
+from different batch shapes; generations are greedy and identical unless a logit tie flips).
 
-Measured 2026-11-26 (--limit 8 --repeats 1, two cores shared with seven other sessions, load ~11):
-lm-eval 190 s wall / 49 s CPU, bench 31.5 s / 8.6 s: 6.0x wall, 5.7x CPU; a rerun 5.8x wall, 5.2x CPU.
-Metrics equal (MC2 |diff| 1.1e-6, the others identical).
-
-    .venv/bin/python benchmarks/hallucination_suite.py [--limit 8] [--repeats 2] [--batch-size 16]
+    .venv/bin/python benchmarks/hallucination_suite.py [--limit 5] [--repeats 1] [--batch-size 16]
+        [--probes hallu_fever,hallu_nq_open_8,...]   # default: every probe
 """
 
 from __future__ import annotations
@@ -25,116 +26,143 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-DATA = REPO / "tasks" / "hallucination" / "data"
-YAML = REPO / "tasks" / "hallucination" / "lm_eval_yaml"
-
-# bench task -> (lm-eval task, lm-eval YAML to include, split name, shipped sample, lm-eval metric)
-PAIRS: dict[str, tuple[str, str, str, str, str]] = {
-    "hallu_truthfulqa_mc1": ("truthfulqa_mc1", "truthfulqa/truthfulqa_mc1.yaml", "validation", "truthfulqa_mc.jsonl", "acc"),
-    "hallu_truthfulqa_mc2": ("truthfulqa_mc2", "truthfulqa/truthfulqa_mc2.yaml", "validation", "truthfulqa_mc.jsonl", "acc"),
-    "hallu_memo_trap": ("inverse_scaling_memo_trap", "inverse_scaling/inverse_scaling_memo_trap.yaml", "train",
-                        "memo_trap.jsonl", "acc"),
-    "hallu_halueval_qa": ("hallu_halueval_qa", "", "data", "halueval_qa.jsonl", "acc"),
-    "hallu_halueval_dialogue": ("hallu_halueval_dialogue", "", "data", "halueval_dialogue.jsonl", "acc"),
-    "hallu_halueval_summarization": ("hallu_halueval_summarization", "", "data", "halueval_summarization.jsonl", "acc"),
-}
+YAML_DIR = REPO / "tasks" / "hallucination" / "lm_eval_yaml"
 
 
-def override_folder(folder: Path) -> list[str]:
-    """One YAML per lm-eval task: include the original, read the shipped sample instead of the hub."""
-    import lm_eval
+def _probes(selected: list[str] | None) -> tuple[list[str], list[str]]:
+    """(bench probes run through lm-eval's own definitions, sample YAML tasks of the probes lm-eval lacks)."""
+    from bench.tasks.hallucination.bridged import missing_prerequisites
+    from bench.tasks.hallucination.probes import PROBES
 
-    tasks_dir = Path(lm_eval.__file__).parent / "tasks"
-    names = []
-    for bench_name, (name, include, split, sample, _) in PAIRS.items():
-        source = tasks_dir / include if include else YAML / f"{bench_name}.yaml"
-        local = f"local_{name}"
-        text = (f"include: {source}\ntask: {local}\ndataset_path: json\ndataset_name: null\n"
-                f"dataset_kwargs:\n  data_files:\n    {split}: {DATA / sample}\n"
-                f"test_split: {split}\nvalidation_split: null\ntraining_split: null\nfewshot_split: null\n"
-                "tag: []\n")
-        if split == "validation":
-            text = text.replace(f"test_split: {split}\nvalidation_split: null", f"test_split: null\nvalidation_split: {split}")
-        (folder / f"{local}.yaml").write_text(text)
-        names.append(local)
-    return names
+    bridged = [name for name, probe in sorted(PROBES.items())
+               if probe.lm_eval is not None and not missing_prerequisites(probe.lm_eval.task)]
+    yaml_tasks = sorted(p.stem for p in YAML_DIR.glob("hallu_*_sample.yaml"))
+    if selected:
+        bridged = [n for n in bridged if n in selected]
+        yaml_tasks = [n for n in yaml_tasks if n.removesuffix("_sample") in selected]
+    return bridged, yaml_tasks
 
 
-def run_lm_eval(names: list[str], folder: Path, limit: int, batch_size: int, model_dir: str) -> dict[str, float]:
+def run_lm_eval(bridged: list[str], yaml_tasks: list[str], limit: int, batch_size: int) -> dict[str, dict[str, float]]:
+    from bench.harness.embedded_model import embedded_model_dir
+    from bench.tasks.hallucination.bridged import lm_eval_spec
+    from bench.tasks.hallucination.probes import PROBES
     from lm_eval import simple_evaluate
+    from lm_eval.api.task import ConfigurableTask
     from lm_eval.models.huggingface import HFLM
     from lm_eval.tasks import TaskManager
 
-    lm = HFLM(pretrained=model_dir, batch_size=batch_size, device="cpu", dtype="float32")
-    results = simple_evaluate(model=lm, tasks=names, limit=limit, task_manager=TaskManager(include_path=str(folder)),
-                              bootstrap_iters=0)
-    assert results is not None
-    out = {}
-    for bench_name, (name, _, _, _, metric) in PAIRS.items():
-        out[bench_name] = float(results["results"][f"local_{name}"][f"{metric},none"])
-    return out
+    lm = HFLM(pretrained=str(embedded_model_dir()), batch_size=batch_size, device="cpu", dtype="float32")
+    objects: list[Any] = []
+    names: dict[str, str] = {}
+    for name in bridged:
+        probe = PROBES[name]
+        task = ConfigurableTask(config=lm_eval_spec(probe, "sample", probe.shots, probe.max_tokens))
+        objects.append(task)
+        assert probe.lm_eval is not None
+        names[probe.lm_eval.task] = name
+    names.update({t: t for t in yaml_tasks})
+    out = simple_evaluate(model=lm, tasks=objects + yaml_tasks, limit=limit, bootstrap_iters=0,
+                          task_manager=TaskManager(include_path=str(YAML_DIR)))
+    assert out is not None
+    return {names.get(task, task): {k: float(v) for k, v in values.items()
+                                    if "stderr" not in k and isinstance(v, (int, float))}
+            for task, values in out["results"].items()}
 
 
-def run_bench(limit: int, batch_size: int, output: Path) -> dict[str, float]:
+def run_bench(bridged: list[str], yaml_tasks: list[str], limit: int, batch_size: int, output: str) -> dict[str, dict[str, float]]:
     from bench.harness.config import EvalConfig
     from bench.harness.scheduler import evaluate
 
-    config = EvalConfig(tasks=tuple(PAIRS), model="smollm2", backend="hf", limit=limit, batch_size=batch_size,
-                        output_path=str(output), use_cache=False, show_progress=False)
-    outcome = evaluate(config)
-    document = json.loads(outcome.result_path.read_text())
-    return {name: next(m["value"] for m in entry["metrics"] if m["name"] == entry["headline_metric"])
-            for name, entry in document["tasks"].items()}
+    tasks = tuple(bridged) + (("lm_eval",) if yaml_tasks else ())
+    task_args = {"lm_eval": {"tasks": tuple(yaml_tasks), "include_path": str(YAML_DIR), "bootstrap_iters": 0}}
+    config = EvalConfig(tasks=tasks, model="smollm2", backend="hf", limit=limit, batch_size=batch_size,
+                        output_path=output, use_cache=False, show_progress=False,
+                        task_args=task_args if yaml_tasks else {})
+    document = json.loads(evaluate(config).result_path.read_text())
+    metrics: dict[str, dict[str, float]] = {}
+    for name, entry in document["tasks"].items():
+        for metric in entry["metrics"]:
+            if not isinstance(metric.get("value"), (int, float)):
+                continue
+            task, _, key = metric["name"].rpartition("/") if name == "lm_eval" else (name, "", metric["name"])
+            metrics.setdefault(task, {})[key] = float(metric["value"])
+    return metrics
 
 
-def timed(function: Any, *args: Any) -> tuple[float, float, Any]:
+def child(side: str, args: argparse.Namespace) -> None:
+    """One side in this process; prints one JSON line: wall, CPU, peak RSS and metrics."""
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    bridged, yaml_tasks = _probes(args.probes)
     wall, cpu = time.perf_counter(), time.process_time()
-    value = function(*args)
-    return time.perf_counter() - wall, time.process_time() - cpu, value
+    if side == "lm-eval":
+        metrics = run_lm_eval(bridged, yaml_tasks, args.limit, args.batch_size)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            metrics = run_bench(bridged, yaml_tasks, args.limit, args.batch_size, tmp)
+    print(json.dumps({"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu,
+                      "rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, "metrics": metrics,
+                      "tasks": bridged + yaml_tasks}))
+
+
+def _same(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-4
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--limit", type=int, default=8)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--limit", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--probes", type=lambda s: [x for x in s.split(",") if x], default=None)
+    parser.add_argument("--side", choices=("lm-eval", "bench"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-    from bench.harness.embedded_model import embedded_model_dir
-
-    model_dir = str(embedded_model_dir())
-    sides: dict[str, dict[str, list[float]]] = {"lm-eval": {"wall": [], "cpu": []}, "bench": {"wall": [], "cpu": []}}
-    metrics: dict[str, dict[str, float]] = {}
+    if args.side:
+        child(args.side, args)
+        return
+    command = [sys.executable, __file__, "--limit", str(args.limit), "--batch-size", str(args.batch_size)]
+    if args.probes:
+        command += ["--probes", ",".join(args.probes)]
+    runs: dict[str, list[dict[str, Any]]] = {"lm-eval": [], "bench": []}
     load_before = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        names = override_folder(folder)
-        for repeat in range(args.repeats):
-            wall, cpu, metrics["lm-eval"] = timed(run_lm_eval, names, folder, args.limit, args.batch_size, model_dir)
-            sides["lm-eval"]["wall"].append(wall)
-            sides["lm-eval"]["cpu"].append(cpu)
-            wall, cpu, metrics["bench"] = timed(run_bench, args.limit, args.batch_size, folder / f"bench-{repeat}")
-            sides["bench"]["wall"].append(wall)
-            sides["bench"]["cpu"].append(cpu)
-    print(f"{len(PAIRS)} zero-shot probes x {args.limit} items, embedded SmolLM2-135M, float32 CPU, "
-          f"{args.repeats} interleaved repeats; load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}")
-    for name, side in sides.items():
-        print(f"  {name:8s} wall median {statistics.median(side['wall']):7.1f} s [{min(side['wall']):.1f}, "
-              f"{max(side['wall']):.1f}]   cpu median {statistics.median(side['cpu']):7.1f} s")
-    speedup = statistics.median(sides["lm-eval"]["wall"]) / statistics.median(sides["bench"]["wall"])
-    cpu_speedup = statistics.median(sides["lm-eval"]["cpu"]) / statistics.median(sides["bench"]["cpu"])
-    print(f"  bench speed-up over lm-eval: wall {speedup:.2f}x, cpu {cpu_speedup:.2f}x (target >= 1.5x)")
-    for task in PAIRS:
-        a, b = metrics["lm-eval"][task], metrics["bench"][task]
-        verdict = "equal" if abs(a - b) <= 1e-4 else "DIFFERENT"  # log-probs agree within 1e-4, not bit for bit
-        print(f"  {task:30s} lm-eval {a:.6f}  bench {b:.6f}  |diff| {abs(a - b):.1e}  {verdict}")
+    for _ in range(args.repeats):
+        for side in runs:
+            done = subprocess.run(command + ["--side", side], capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                sys.exit(f"{side} failed:\n{done.stderr[-3000:]}")
+            runs[side].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    tasks = runs["bench"][0]["tasks"]
+    print(f"{len(tasks)} probes x {args.limit} items, embedded SmolLM2-135M, float32 CPU, batch {args.batch_size}, "
+          f"{args.repeats} interleaved repeat(s); load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}")
+    for side, results in runs.items():
+        walls, cpus = [r["wall"] for r in results], [r["cpu"] for r in results]
+        print(f"  {side:8s} wall median {statistics.median(walls):7.1f} s [{min(walls):.1f}, {max(walls):.1f}]   "
+              f"cpu median {statistics.median(cpus):7.1f} s   peak RSS {max(r['rss_gb'] for r in results):.2f} GB")
+    wall = statistics.median(r["wall"] for r in runs["lm-eval"]) / statistics.median(r["wall"] for r in runs["bench"])
+    cpu = statistics.median(r["cpu"] for r in runs["lm-eval"]) / statistics.median(r["cpu"] for r in runs["bench"])
+    print(f"  bench speed-up over lm-eval: wall {wall:.2f}x, cpu {cpu:.2f}x (target >= 1.5x)")
+    theirs, ours = runs["lm-eval"][0]["metrics"], runs["bench"][0]["metrics"]
+    equal = compared = 0
+    for task in tasks:
+        for key, value in sorted(theirs.get(task, {}).items()):
+            bench_key = key if key in ours.get(task, {}) else key.split(",")[0]
+            if bench_key not in ours.get(task, {}):
+                continue
+            compared += 1
+            equal += _same(value, ours[task][bench_key])
+            verdict = "equal" if _same(value, ours[task][bench_key]) else "DIFFERENT"
+            print(f"  {task:38s} {key:34s} lm-eval {value:9.4f}  bench {ours[task][bench_key]:9.4f}  {verdict}")
+    print(f"  metrics equal: {equal} of {compared}")
 
 
 if __name__ == "__main__":
