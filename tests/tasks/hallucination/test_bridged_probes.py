@@ -32,7 +32,7 @@ from lm_eval.api.model import LM
 
 BRIDGED = [name for name, probe in PROBES.items() if probe.lm_eval is not None]
 RUNNABLE = [name for name in BRIDGED if not missing_prerequisites(PROBES[name].lm_eval.task)]  # type: ignore[union-attr]
-LIMIT = 5
+LIMIT = 4
 
 
 class FakeLM(LM):
@@ -88,9 +88,11 @@ def _lm_eval_run(name: str, model_args: dict[str, Any]) -> dict[str, float]:
 
 @pytest.mark.parametrize("model_args", [{}, {"text": "Canberra"}], ids=["hashed-answers", "fixed-answer"])
 def test_bench_equals_lm_evals_simple_evaluate_on_the_same_model_outputs(tmp_path: Path, model_args: dict[str, Any]) -> None:
-    document = _bench_run(tmp_path, RUNNABLE, model_args)
+    # A fixed reply changes only the generation probes' answers: the log-likelihood ones run once.
+    names = [n for n in RUNNABLE if PROBES[n].generates] if model_args else RUNNABLE
+    document = _bench_run(tmp_path, names, model_args)
     compared = 0
-    for name in RUNNABLE:
+    for name in names:
         entry = document["tasks"][name]
         assert entry["status"] == "ok", (name, entry.get("error"))
         ours = {m["name"]: m["value"] for m in entry["metrics"]}
@@ -100,7 +102,7 @@ def test_bench_equals_lm_evals_simple_evaluate_on_the_same_model_outputs(tmp_pat
             assert ours[metric] == pytest.approx(value, abs=1e-12), (name, metric)
             compared += 1
         assert entry["config"]["prompt_source"].startswith(f"lm-eval {PROBES[name].lm_eval.task} ")  # type: ignore[union-attr]
-    assert compared >= 2 * len(RUNNABLE)
+    assert compared >= 2 * len(names)
     if model_args:  # "Canberra" is the gold of the first closed-book item: exact match is not all zeros
         assert document["tasks"]["hallu_nq_open_8"]["metrics"][0]["value"] > 0
 
@@ -138,7 +140,7 @@ def test_shipped_samples_are_in_the_hub_schema_with_their_sha256() -> None:
             digest = hashlib.sha256((DATA_DIR / file).read_bytes()).hexdigest()
             assert f"{digest}  {file}" in source, file
             rows = datasets.load_dataset("json", data_files={split: str(DATA_DIR / file)}, split=split)
-            assert len(rows) >= LIMIT, file
+            assert len(rows) >= 5, file
     triviaqa = json.loads((DATA_DIR / "triviaqa.jsonl").read_text().splitlines()[0])
     assert set(triviaqa["answer"]) >= {"aliases", "value"}  # mandarjoshi/trivia_qa's nested answer
     race = json.loads((DATA_DIR / "race.jsonl").read_text().splitlines()[0])
@@ -147,8 +149,8 @@ def test_shipped_samples_are_in_the_hub_schema_with_their_sha256() -> None:
 
 def test_shards_of_a_few_shot_probe_merge_to_the_unsharded_records(tmp_path: Path) -> None:
     """lm-eval draws demonstrations from one stream in document order: each shard walks every document."""
-    full = _bench_run(tmp_path, ["hallu_nq_open_8", "hallu_race"], {"text": "Canberra"}, label="full")
-    for name in ("hallu_nq_open_8", "hallu_race"):
+    full = _bench_run(tmp_path, ["hallu_nq_open_8"], {"text": "Canberra"}, label="full")
+    for name in ("hallu_nq_open_8",):
         whole = _records(full, name)
         parts: dict[str, Any] = {}
         for i in range(3):
