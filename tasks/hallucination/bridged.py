@@ -28,11 +28,16 @@ from bench.tasks.hallucination.probes import Probe
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
-def lm_eval_yaml_path(probe: Probe) -> Path:
+def lm_eval_yaml_path(probe: Probe, data: str = "hub") -> Path:
+    """The YAML under the installed lm_eval/tasks, or under this folder for "lm_eval_yaml/..." (the
+    project's own lm-eval definitions of probes lm-eval lacks); `sample_yaml` for data=sample if set."""
     import lm_eval
 
     assert probe.lm_eval is not None
-    return Path(lm_eval.__file__).resolve().parent / "tasks" / probe.lm_eval.yaml
+    name = probe.lm_eval.sample_yaml if data == "sample" and probe.lm_eval.sample_yaml else probe.lm_eval.yaml
+    if name.startswith("lm_eval_yaml/"):
+        return Path(__file__).resolve().parent / name
+    return Path(lm_eval.__file__).resolve().parent / "tasks" / name
 
 
 # What lm-eval's task utils import or load beyond lm-eval's own requirements.
@@ -94,17 +99,20 @@ def lm_eval_spec(probe: Probe, data: str, shots: int, max_tokens: int, bertscore
                         + "; ".join(missing))
     from lm_eval.tasks._yaml_loader import load_yaml
 
-    path = lm_eval_yaml_path(probe)
+    path = lm_eval_yaml_path(probe, data)
     if not path.is_file():
-        raise DataError(f"task {probe.name!r}: the installed lm-eval has no {probe.lm_eval.yaml} (needs lm_eval 0.4.13)")
+        raise DataError(f"task {probe.name!r}: no lm-eval task file {path.name} (lm-eval's come with lm_eval 0.4.13)")
     config: dict[str, Any] = dict(load_yaml(path, resolve_func=True))
     for key in ("tag", "group"):
         config.pop(key, None)
+    own_sample = data == "sample" and probe.lm_eval.sample_yaml is not None
+    if own_sample:
+        config["task"] = probe.lm_eval.task  # the sample variant's records carry the task's own name
     if config.get("task") != probe.lm_eval.task:
         raise DataError(f"task {probe.name!r}: {probe.lm_eval.yaml} defines {config.get('task')!r}, "
                         f"not {probe.lm_eval.task!r}")
     config["num_fewshot"] = shots
-    if data == "sample":
+    if data == "sample" and not own_sample:
         files = {split: str(DATA_DIR / name) for split, name in probe.lm_eval.splits}
         config.update(dataset_path="json", dataset_name=None, dataset_kwargs={"data_files": files})
     if config.get("output_type") == "generate_until":

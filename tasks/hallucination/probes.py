@@ -46,11 +46,12 @@ class LmEvalSource:
     """lm-eval's definition of a probe: its YAML (under lm_eval/tasks), the per-document metric
     that is the probe's headline, and the shipped file behind each split for data=sample."""
 
-    yaml: str  # e.g. "nq_open/nq_open.yaml"
+    yaml: str  # e.g. "nq_open/nq_open.yaml" (under lm_eval/tasks), or "lm_eval_yaml/x.yaml" (this project's)
     task: str  # the lm-eval task name the YAML defines
     metric: str  # per-document metric key as lm-eval logs it, "<metric>[,<filter>]"
     splits: tuple[tuple[str, str], ...]  # (split name as the YAML names it, file in data/)
     normalisation: str = ""
+    sample_yaml: str | None = None  # data=sample runs this YAML (its own local dataset) instead of `splits`
     proportions: tuple[str, ...] = ()  # metrics whose per-document values are 0/1 (Wilson interval)
     unit_means: tuple[str, ...] = ()  # metrics whose per-document values lie in [0, 1] (bootstrap interval)
 
