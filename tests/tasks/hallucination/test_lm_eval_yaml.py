@@ -163,3 +163,12 @@ def test_sample_variants_run_in_lm_eval_offline(monkeypatch: pytest.MonkeyPatch)
         assert results[f"hallu_halueval_{kind}_sample"]["correctness,none"] == 1.0
     assert set(results["hallu_xsum_sample"]) >= {"rouge1,none", "rouge2,none", "rougeL,none"}
     assert "factKB,none" not in results["hallu_xsum_sample"]
+
+
+def test_bridge_skips_lm_evals_index_when_the_include_path_defines_every_task() -> None:
+    from bench.harness.lm_eval_bridge import _task_manager
+
+    manager = _task_manager(str(YAML_DIR), ["hallu_fever_sample", "hallu_xsum_sample"])
+    assert "hallu_fever_sample" in manager.all_tasks
+    assert "nq_open" not in manager.all_tasks  # lm-eval's ~15,000 built-in tasks were not indexed
+    assert len(manager.all_tasks) < 50
