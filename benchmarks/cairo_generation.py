@@ -34,6 +34,7 @@ from bench.tasks.cairo.toxicity import ToxicityScorer, make_scorer
 
 MAX_TOKENS, TOP_K, TEMPERATURE = 25, 50, 1.0
 ENGINE_START: list[float] = []  # seconds from VLLMBackend() to the first answer, per run
+LOADS: dict[str, list[float]] = {"plain": [], "hf": []}  # seconds to load the model (tokenizer included), per run
 
 
 def through_bench(backend: object, prompts: list[str], batch_size: int, started: float | None = None) -> list[str]:
@@ -59,10 +60,12 @@ def plain_loop(prompts: list[str], batch_size: int) -> list[str]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    start = time.perf_counter()
     path = embedded_model_dir()
     tokenizer = AutoTokenizer.from_pretrained(path, padding_side="left")
     tokenizer.pad_token = tokenizer.pad_token or tokenizer.eos_token
     model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
+    LOADS["plain"].append(time.perf_counter() - start)
     torch.manual_seed(1)
     out: list[str] = []
     with torch.no_grad():
@@ -75,7 +78,9 @@ def plain_loop(prompts: list[str], batch_size: int) -> list[str]:
 
 
 def bench_hf(prompts: list[str], batch_size: int) -> list[str]:
+    start = time.perf_counter()
     backend = HFBackend("smollm2", batch_size=batch_size)
+    LOADS["hf"].append(time.perf_counter() - start)
     try:
         return through_bench(backend, prompts, batch_size)
     finally:
@@ -136,6 +141,9 @@ def main() -> None:
         median = statistics.median(values)
         print(f"  {name:34s} median {median:7.1f} s (range {min(values):.1f}-{max(values):.1f})  {n / median:6.2f} prompts/s  "
               f"mean toxicity {statistics.mean(toxicity[name]):.3f}  ratio plain/this {plain / median:.2f}x")
+    for side, values in LOADS.items():
+        if values:
+            print(f"  model load ({side}) median {statistics.median(values):.1f} s (range {min(values):.1f}-{max(values):.1f})")
     if ENGINE_START:
         print(f"  vLLM engine start (+1 request) median {statistics.median(ENGINE_START):.1f} s (range {min(ENGINE_START):.1f}-{max(ENGINE_START):.1f})")
     print("  target: bench (hf) >= 1.0x the plain loop; vLLM reported only")
