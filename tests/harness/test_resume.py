@@ -1,4 +1,9 @@
-"""A run killed with SIGKILL mid-way and started again finishes with identical metrics from the cache."""
+"""A run killed with SIGKILL mid-way and started again finishes with identical metrics from the cache.
+
+Only the killed run is a subprocess (it must die by a signal); the reference, the resumed and the
+repeated runs go through `main(argv)` in this process, which spares three interpreter starts and their
+torch/transformers imports and still reads the cache the killed process left.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from bench.harness.results import load_result, load_samples
-from conftest import CLI_WITH_TEST_TASKS
+from conftest import CLI_WITH_TEST_TASKS, run_bench_in_process
 
 pytestmark = pytest.mark.slow
 
@@ -31,9 +36,8 @@ def _cached_answers(path: Path) -> int:
 
 
 def _run(out: Path, cache: Path) -> dict:
-    proc = subprocess.run([sys.executable, str(CLI_WITH_TEST_TASKS), *ARGS, "--output-path", str(out), "--cache-path", str(cache)],
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr
+    result = run_bench_in_process(*ARGS, "--output-path", str(out), "--cache-path", str(cache))
+    assert result.returncode == 0, result.stderr
     return load_result(next(out.rglob("result.json")))
 
 
