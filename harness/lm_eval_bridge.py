@@ -105,6 +105,14 @@ async def run_lm_eval(ctx: TaskContext, specs: list[Any], *, include_path: str |
     loop = asyncio.get_running_loop()
 
     def evaluate() -> tuple[dict[str, Any], dict[str, set[int]] | None]:
+        if ctx.model.info.backend == "hf":
+            # datasets' fingerprinting (lm-eval's process_docs, filters) reads transformers' attributes
+            # whenever transformers is in sys.modules; while the hf backend imports it in another thread
+            # those are missing (AttributeError, seen on the embedded model). Import it through the
+            # backend's own locked path first: this thread waits for, or does, the one import.
+            from bench.harness.transformers_import import import_transformers
+
+            import_transformers()
         manager = _task_manager(include_path, specs)
         try:
             tasks = list(manager.load(specs)["tasks"].items())
