@@ -36,16 +36,18 @@ BENCH = [sys.executable, "-m", "bench.harness.cli"]
 MAIN_JOB = ["eval", "--config", str(Path(__file__).resolve().parents[1] / "docs" / "main-job.toml")]
 
 # Runs in a fresh interpreter: imports bench, opens the embedded model on the hf backend, answers
-# one request, then prints the wall-clock instant of the answer and its own CPU seconds.
+# one request, then prints the wall-clock instants of those steps and its own CPU seconds.
 FIRST_ANSWER_PROBE = r"""
-import asyncio, resource, time
+import asyncio, resource, sys, time
 from bench.harness.scheduler import open_backend
 from bench.harness.client import ModelClient
 from bench.harness.requests import GenerationParams
-client = ModelClient(open_backend("hf", "smollm2", {}, "auto"))
+bench_imported = time.time()
+client = ModelClient(open_backend("hf", "smollm2", {}, "auto"))  # not lazy: loads the model here
+opened = time.time()
 asyncio.run(client.complete("Hello", GenerationParams(max_tokens=1)))
 usage = resource.getrusage(resource.RUSAGE_SELF)
-print(time.time(), usage.ru_utime + usage.ru_stime)
+print(bench_imported, opened, time.time(), usage.ru_utime + usage.ru_stime, len(sys.modules))
 """
 
 
@@ -53,6 +55,8 @@ print(time.time(), usage.ru_utime + usage.ru_stime)
 class Timing:
     wall_s: float
     cpu_s: float
+    phases: tuple[float, ...] = ()  # figure 2: seconds to import bench, to load the model, to answer
+    modules: int = 0  # figure 2: modules imported by the first answer
 
 
 def _child_cpu() -> float:
@@ -75,18 +79,26 @@ def time_first_answer() -> Timing:
     proc = subprocess.run([sys.executable, "-c", FIRST_ANSWER_PROBE], capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
         raise SystemExit(f"first-answer probe failed:\n{proc.stderr[-2000:]}")
-    answered_at, cpu = map(float, proc.stdout.split()[-2:])
-    return Timing(answered_at - spawned, cpu)
+    imported, opened, answered, cpu, modules = map(float, proc.stdout.split()[-5:])
+    phases = (imported - spawned, opened - imported, answered - opened)
+    return Timing(answered - spawned, cpu, phases, int(modules))
 
 
 def summary(label: str, timings: list[Timing], target_s: float) -> str:
     walls, cpus = [t.wall_s for t in timings], [t.cpu_s for t in timings]
     verdict = "ok" if statistics.median(walls) <= target_s else "OVER"
-    return (
+    line = (
         f"{label:34s} wall {statistics.median(walls):6.2f} s [{min(walls):.2f}-{max(walls):.2f}]   "
         f"cpu {statistics.median(cpus):6.2f} s [{min(cpus):.2f}-{max(cpus):.2f}]   "
         f"target <= {target_s:g} s: {verdict}  (n={len(timings)})"
     )
+    if timings and timings[0].phases:
+        medians = [statistics.median(t.phases[i] for t in timings) for i in range(len(timings[0].phases))]
+        line += (
+            f"\n{'':34s} median phases: start+import bench {medians[0]:.2f} s, load model (torch, transformers, "
+            f"weights) {medians[1]:.2f} s, first answer {medians[2]:.2f} s; {timings[0].modules} modules"
+        )
+    return line
 
 
 def main(argv: Sequence[str] | None = None) -> None:
