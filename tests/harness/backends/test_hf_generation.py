@@ -122,6 +122,24 @@ def test_top_k_keeps_only_the_k_most_likely_tokens() -> None:
     assert picks.tolist() == [1] * 5  # top_k=1 is greedy
 
 
+
+def test_top_k_applies_per_row_in_a_mixed_batch() -> None:
+    """Rows with different top_k (and none) in one batch: each keeps exactly its own k tokens."""
+    logits = torch.tensor([[0.0, 3.0, 2.9, 2.8, 2.7, -1.0, 2.6]]).repeat(3, 1)
+    seen: list[set[int]] = [set(), set(), set()]
+    for seed in range(300):
+        rows = [
+            _Row([1], GenerationParams(temperature=5.0, top_k=2, seed=seed), []),
+            _Row([1], GenerationParams(temperature=5.0, top_k=4, seed=seed), []),
+            _Row([1], GenerationParams(temperature=5.0, seed=seed), []),  # no top-k: every token possible
+        ]
+        picks = _Sampler(rows, CPU).pick(logits.clone(), [0, 1, 2], torch.arange(3))
+        for row, token in enumerate(picks.tolist()):
+            seen[row].add(token)
+    assert seen[0] == {1, 2}
+    assert seen[1] == {1, 2, 3, 4}
+    assert seen[2] == {0, 1, 2, 3, 4, 5, 6}
+
 def test_top_p_keeps_the_nucleus() -> None:
     logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
     seen = set()
