@@ -31,6 +31,24 @@ CLI_WITH_TEST_TASKS = REPO_ROOT / "tests" / "harness" / "bench_with_test_tasks.p
 sys.path.insert(0, str(REPO_ROOT / "tests" / "harness"))  # the test-only tasks (dialogue_task, ...)
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start vLLM's OpenAI-compatible server now when a selected test needs it (fixture `server` of
+    tests/harness/test_openai_backend.py): its ~1.5 min start-up, mostly on one core, then runs
+    beside the tests before that module instead of in front of its own."""
+    if any(item.path.name == "test_openai_backend.py" and "server" in getattr(item, "fixturenames", ())
+           for item in session.items):
+        import real_openai_server
+
+        real_openai_server.start()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """No server outlives the session, even one whose tests never ran (-x, Ctrl-C)."""
+    real_openai_server = sys.modules.get("real_openai_server")
+    if real_openai_server is not None:
+        real_openai_server.stop()
+
+
 @pytest.fixture(autouse=True)
 def _registry_restored() -> Iterator[None]:
     """Plugins a test registers in-process (`registry.register_task/backend`) end with the test,

@@ -7,17 +7,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
 import pytest
 from bench.harness.errors import BackendError
 from bench.harness.requests import (
@@ -38,37 +34,18 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[str]:
-    from bench.harness.embedded_model import embedded_model_dir
+def server() -> Iterator[str]:
+    """vLLM's OpenAI-compatible server on the embedded model (tests/harness/real_openai_server.py):
+    started at collection by tests/conftest.py when a selected test needs it, so here it is
+    usually up already; stopped when the module's tests are done."""
+    import real_openai_server
 
-    port = _free_port()
-    log = tmp_path_factory.mktemp("server") / "server.log"
-    with log.open("w") as fh:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(embedded_model_dir()),
-             "--served-model-name", "smollm2", "--host", "127.0.0.1", "--port", str(port), "--dtype", "float32",
-             "--enforce-eager", "--max-model-len", "2048"],
-            stdout=fh, stderr=subprocess.STDOUT, env={**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1"},
-        )
-    base_url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"server exited early:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{base_url}/models", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(1)
-    else:
-        proc.kill()
-        pytest.fail("server did not come up in 300 s")
-    yield base_url
-    proc.terminate()
     try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        base_url = real_openai_server.wait_until_ready()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    yield base_url
+    real_openai_server.stop()
 
 
 @pytest.mark.slow
