@@ -46,7 +46,8 @@ def _probes(selected: list[str] | None) -> tuple[list[str], list[str]]:
 
     bridged = [name for name, probe in sorted(PROBES.items())
                if probe.lm_eval is not None and not missing_prerequisites(probe.lm_eval.task)]
-    yaml_tasks = sorted(p.stem for p in YAML_DIR.glob("hallu_*_sample.yaml"))
+    # a probe bench already bridges to its project YAML runs once, as that probe
+    yaml_tasks = sorted(p.stem for p in YAML_DIR.glob("hallu_*_sample.yaml") if p.stem.removesuffix("_sample") not in bridged)
     if selected:
         bridged = [n for n in bridged if n in selected]
         yaml_tasks = [n for n in yaml_tasks if n.removesuffix("_sample") in selected]
