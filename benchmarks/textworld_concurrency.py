@@ -1,13 +1,15 @@
 """TextWorld concurrency benchmark: steps/s with 16 concurrent episodes vs one episode at a time.
 
 Same games (the first --games L1 test-split cooking games, generated offline into the games
-cache as the tasks do), same agent (the plain agent: `LLMPolicy` with the default
-`loglikelihood` choice mode, per-token mean, as `textworld_tips_*` build it), same model (the
-embedded SmolLM2-135M-Instruct on the hf backend, or vLLM with `--backend vllm`), same episode
-code (`run_episode`), `--max-steps` commands per episode. No request cache: each run gets a
-fresh `ModelClient(backend, cache=None)` with the backend's batch size on both sides, and the hf
+cache as the tasks do), same agent (the plain agent, `LLMPolicy` as `textworld_tips_*` build it,
+in each --modes choice mode: `loglikelihood` ranks the admissible commands, per-token mean;
+`constrained` decodes under a choice grammar over them; `free` generates a command), same model
+(the embedded SmolLM2-135M-Instruct on the hf backend, or vLLM with `--backend vllm`), same
+episode code (`run_episode`), `--max-steps` commands per episode. No request cache: each run gets
+a fresh `ModelClient(backend, cache=None)` with the backend's batch size on both sides, and the hf
 prefix KV store (or vLLM's prefix cache) is emptied before every run, so no run reuses another's
-work.
+work (within a run, each episode's step reuses the KV of the prompt prefix its previous step
+computed, on both sides).
 
     concurrent  all episodes are coroutines gathered at once (what the tasks do): every step's
                 requests from every episode meet in the client's batches
@@ -15,21 +17,28 @@ work.
                 batch: `choose` gathers them); `--sequential-games N` plays only the first N
                 (steps/s is a rate, so a subset keeps the run short)
 
-On a CPU the plain agent's steps are prefill: every step scores each admissible command after
-a prompt of several hundred fresh tokens, and prefill costs the same per token at any batch
-size, so concurrency can only amortise what little is not prefill (with hf the run prints the
-scorer's model forwards and input tokens per step: the work per step, equal on both sides when
-nothing is amortised). With `--backend vllm` on a CPU a run takes far longer than with hf:
-vLLM scores each candidate through `prompt_logprobs` without its prefix cache (measurements in
-tasks/textworld/README.md, "Speed").
+Why the ratio stays near 1x on a CPU (numbers in tasks/textworld/README.md, "Speed"): a batch
+amortises what a forward costs whatever its size (reading the weights, Python and kernel
+launches), which dominates only when a forward has few new tokens per row (a decode step). Every
+step of every mode first prefills its prompt's new part — the new observation, the inventory,
+the admissible commands, and in `loglikelihood` mode the candidates too: a few hundred tokens per
+step even with the previous step's prefix reused (the run prints them) — and prefill is
+compute-bound: on this CPU it costs the same CPU time per token at any batch size
+(`--forward-costs` prints the model's forward time by rows x new tokens). The commands the agent
+decodes (`constrained`, `free`) are a few tokens, so the part that batching speeds up is a small
+share of a step. The CPU seconds per step, equal on both sides, show it whatever the load.
 
-Runs alternate between the sides (--runs each, the order flipped every run) after one warm-up
-episode; prints steps, wall and CPU seconds (this process and its children: vLLM's engine core)
-per run, the median and range of steps/s per side, the ratio of the medians (goal >= 8x on this
-CPU with hf), whether both sides played the same commands, and the load average before and after.
+Runs alternate between the sides (--runs each per mode, the order flipped every run) after one
+warm-up episode; prints steps, wall and CPU seconds (this process and its children: vLLM's engine
+core) per run, the work per step (hf: scoring forwards and tokens, generation prompt tokens
+prefilled and reused; vllm: scored prompt tokens served from its prefix cache), per mode the
+median and range of steps/s and of CPU seconds per step per side and both ratios (goal >= 8x on
+this CPU with hf), whether both sides played the same commands, and the load average.
 
     OMP_NUM_THREADS=2 .venv/bin/python benchmarks/textworld_concurrency.py [--backend hf|vllm]
-        [--games 16] [--sequential-games N] [--max-steps 5] [--runs 3]
+        [--modes loglikelihood,constrained,free] [--games 16] [--sequential-games N]
+        [--max-steps 5] [--runs 3] [--block-size 32 (vllm)]
+    OMP_NUM_THREADS=2 .venv/bin/python benchmarks/textworld_concurrency.py --forward-costs
 """
 
 from __future__ import annotations
@@ -83,14 +92,14 @@ def cpu_seconds() -> float:
     return total
 
 
-def open_backend(name: str) -> Any:
+def open_backend(name: str, block_size: int = 0) -> Any:
     if name == "hf":
         from bench.harness.backends.hf import HFBackend
 
         return HFBackend("smollm2")
     from bench.harness.backends.vllm import VLLMBackend
 
-    return VLLMBackend("smollm2", {"dtype": "float32", "kv_cache_gb": 1})
+    return VLLMBackend("smollm2", {"dtype": "float32", "kv_cache_gb": 1, **({"block_size": block_size} if block_size else {})})
 
 
 async def forget_prefixes(backend: Any) -> None:
@@ -153,7 +162,7 @@ def summary(values: list[float]) -> str:
 
 
 async def measure(args: argparse.Namespace, games: list[GameInfo], modes: list[ChoiceMode]) -> list[Run]:
-    backend = open_backend(args.backend)
+    backend = open_backend(args.backend, args.block_size)
     try:
         await play(backend, games[:1], True, 2, "loglikelihood")  # warm-up: load the model, first batch
         runs: list[Run] = []
@@ -214,6 +223,7 @@ def main() -> None:
                         help="play only the first N games one at a time (a rate: a subset keeps the run short; 0 = all)")
     parser.add_argument("--max-steps", type=int, default=5)
     parser.add_argument("--runs", type=int, default=3, help="runs per side and mode (>= 3 for a median and range)")
+    parser.add_argument("--block-size", type=int, default=0, help="vllm: KV block size (0 = vLLM's default, 128 on CPU)")
     parser.add_argument("--forward-costs", action="store_true",
                         help="only print the hf model's forward cost by rows x new tokens (why a batch pays or not)")
     args = parser.parse_args()

@@ -145,6 +145,7 @@ class VLLMArgs:
     data_parallel_backend: Literal["mp", "ray"] | None = None
     structured_outputs_backend: Literal["xgrammar", "guidance", "outlines", "lm-format-enforcer", "auto"] = "xgrammar"
     kv_cache_gb: float = 2.0
+    block_size: int | None = None  # KV block (prefix-cache) granularity in tokens; None: vLLM's (128 on CPU)
     seed: int = 0
     max_num_seqs: int | None = None
     batch_size: int | None = None
@@ -165,6 +166,7 @@ class VLLMArgs:
         require(0 < self.kv_cache_gb < float("inf"), f"kv_cache_gb must be > 0, got {self.kv_cache_gb}")
         require(self.max_num_seqs is None or self.max_num_seqs >= 1, f"max_num_seqs must be >= 1, got {self.max_num_seqs}")
         require(self.batch_size is None or self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
+        require(self.block_size is None or self.block_size >= 1, f"block_size must be >= 1, got {self.block_size}")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -20,7 +20,9 @@ enforce_eager (default true: ~30 s start-up instead of ~130 s on CPU), gpu_memor
 tensor_parallel_size, pipeline_parallel_size, data_parallel_size, distributed_executor_backend
 (mp|ray), data_parallel_backend (mp|ray) (several GPUs or nodes: docs/multi-gpu.md),
 structured_outputs_backend, kv_cache_gb (CPU KV cache, sets VLLM_CPU_KVCACHE_SPACE; default 2),
-seed, max_num_seqs, request_timeout (seconds one request may take from submission, queueing
+block_size (tokens per KV block, the prefix cache's granularity; default vLLM's, 128 on CPU: a
+scored request recomputes the context's tokens after its last whole block, so 32 makes "choose"
+scoring cheaper on CPU, which wants multiples of 32), seed, max_num_seqs, request_timeout (seconds one request may take from submission, queueing
 included; default 3600: past it the request is aborted in the engine and the run fails with one
 line instead of waiting on a stuck engine for ever).
 """
@@ -240,6 +242,7 @@ def engine_args(args: VLLMArgs, model_path: str, max_num_seqs: int) -> Any:
     optional: dict[str, Any] = {
         "distributed_executor_backend": args.distributed_executor_backend,
         "data_parallel_backend": args.data_parallel_backend,
+        "block_size": args.block_size,
     }
     return AsyncEngineArgs(
         model=model_path,

@@ -19,7 +19,7 @@ def test_parallel_sizes_and_executor_backends_reach_the_engine_args(tmp_path):
 
     args = VLLMBackend.parse_args(parse_model_args(
         "tensor_parallel_size=4,pipeline_parallel_size=2,data_parallel_size=3,"
-        "distributed_executor_backend=ray,data_parallel_backend=ray,structured_outputs_backend=guidance"
+        "distributed_executor_backend=ray,data_parallel_backend=ray,structured_outputs_backend=guidance,block_size=32"
     ))
     built = engine_args(args, str(tmp_path), max_num_seqs=32)
     assert isinstance(built, AsyncEngineArgs)
@@ -27,6 +27,7 @@ def test_parallel_sizes_and_executor_backends_reach_the_engine_args(tmp_path):
     assert built.distributed_executor_backend == "ray"
     assert built.data_parallel_backend == "ray"
     assert built.structured_outputs_config.backend == "guidance"
+    assert built.block_size == 32
     assert (built.model, built.max_num_seqs) == (str(tmp_path), 32)
 
 
@@ -36,7 +37,7 @@ def test_unset_parallel_options_keep_vllms_own_defaults(tmp_path):
     built = engine_args(VLLMArgs(), str(tmp_path), max_num_seqs=8)
     defaults = AsyncEngineArgs(model=str(tmp_path))
     for field in ("tensor_parallel_size", "pipeline_parallel_size", "data_parallel_size",
-                  "distributed_executor_backend", "data_parallel_backend"):
+                  "distributed_executor_backend", "data_parallel_backend", "block_size"):
         assert getattr(built, field) == getattr(defaults, field), field
     assert built.structured_outputs_config.backend == "xgrammar"  # the hf backend's grammar engine
     built_mp = engine_args(VLLMArgs(tensor_parallel_size=2, distributed_executor_backend="mp"), str(tmp_path), 8)
@@ -52,6 +53,7 @@ def test_unset_parallel_options_keep_vllms_own_defaults(tmp_path):
         ("tensor_parallel_size=2.5", r"tensor_parallel_size=2\.5: expected an integer"),
         ("data_parallel_size=true", "data_parallel_size=True: expected an integer"),
         ("distributed_executor_backend=slurm", "distributed_executor_backend='slurm': expected one of mp, ray or none"),
+        ("block_size=0", "block_size must be >= 1, got 0"),
         ("data_parallel_backend=nccl", "data_parallel_backend='nccl': expected one of mp, ray or none"),
         ("structured_outputs_backend=regex", "structured_outputs_backend='regex': expected one of xgrammar"),
     ],
