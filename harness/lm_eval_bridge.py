@@ -94,6 +94,27 @@ class BenchLM(LM):
 
 # ---- running lm-eval tasks through BenchLM: shared by the lm_eval task and the hallucination probes ----
 
+async def settle_imports(ctx: TaskContext) -> None:
+    """Finish the imports that are not safe to race with lm-eval's work in another thread.
+
+    - The hf backend imports transformers (harness/transformers_import.py) in its own thread, with
+      packages briefly hidden from sys.modules; lm-eval's utils imports (nltk, sacrebleu) and datasets'
+      fingerprinting (which reads transformers' attributes) failed when they ran meanwhile
+      ("transformers has no attribute PreTrainedTokenizerBase", "utils.py has no function ...").
+      This waits for, or does, that one locked import first (off the event loop).
+    - datasets' thread_map (tqdm.contrib.concurrent.ensure_lock) deletes a tqdm class lock it had to
+      create when it finishes, under another thread's bar ("'tqdm' object has no attribute '_lock'");
+      a lock that exists beforehand is restored, not deleted.
+    """
+    from tqdm import tqdm
+
+    tqdm.get_lock()
+    if ctx.model.info.backend == "hf":
+        from bench.harness.transformers_import import import_transformers
+
+        await asyncio.to_thread(import_transformers)
+
+
 async def run_lm_eval(ctx: TaskContext, specs: list[Any], *, include_path: str | None = None,
                       num_fewshot: int | None = None, bootstrap_iters: int = 0,
                       observe: Any = None) -> list[dict[str, Any]]:
@@ -105,14 +126,6 @@ async def run_lm_eval(ctx: TaskContext, specs: list[Any], *, include_path: str |
     loop = asyncio.get_running_loop()
 
     def evaluate() -> tuple[dict[str, Any], dict[str, set[int]] | None]:
-        if ctx.model.info.backend == "hf":
-            # datasets' fingerprinting (lm-eval's process_docs, filters) reads transformers' attributes
-            # whenever transformers is in sys.modules; while the hf backend imports it in another thread
-            # those are missing (AttributeError, seen on the embedded model). Import it through the
-            # backend's own locked path first: this thread waits for, or does, the one import.
-            from bench.harness.transformers_import import import_transformers
-
-            import_transformers()
         manager = _task_manager(include_path, specs)
         try:
             tasks = list(manager.load(specs)["tasks"].items())
@@ -127,6 +140,7 @@ async def run_lm_eval(ctx: TaskContext, specs: list[Any], *, include_path: str |
             first_line = (str(exc).strip().splitlines() or [""])[0][:300]
             raise DataError(f"lm-eval could not run {names}: {type(exc).__name__}: {first_line}") from exc
 
+    await settle_imports(ctx)
     results, selection = await asyncio.to_thread(evaluate)
     records = _records(results, ctx.log_samples)
     if selection is not None:

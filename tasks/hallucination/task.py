@@ -191,7 +191,7 @@ class ProbeTask(Task):
 
     async def _run_lm_eval(self, ctx: TaskContext) -> list[dict[str, Any]]:
         """lm-eval's definition through the bridge; records get the shots, truncation and batching flags."""
-        from bench.harness.lm_eval_bridge import run_lm_eval
+        from bench.harness.lm_eval_bridge import run_lm_eval, settle_imports
         from bench.tasks.hallucination.bridged import BERTSCORE_MODES, lm_eval_spec
 
         config, probe = ctx.config, self.probe
@@ -204,6 +204,7 @@ class ProbeTask(Task):
         bertscore = getattr(config, "bertscore", "off")
         if bertscore not in BERTSCORE_MODES:
             raise ConfigError(f"task {self.name!r}: bertscore={bertscore!r}; choices: {', '.join(BERTSCORE_MODES)}")
+        await settle_imports(ctx)  # before lm_eval_spec imports the task's utils
         spec = lm_eval_spec(probe, config.data, config.shots, config.max_tokens, bertscore)
         asked: dict[int, list[tuple[Any, Any]]] = {}  # doc_id -> (request, answer) pairs
 
