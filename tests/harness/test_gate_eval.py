@@ -3,6 +3,10 @@
 The task is the core's multi-turn arithmetic dialogue (tests/harness/dialogue_task.py), 8 episodes
 of 3 turns = 24 scored answers per run. The injected regression is the embedded model with
 Gaussian noise (0.3 x each matrix's std) added to every weight matrix: its arithmetic collapses.
+
+The evaluations go through `main(argv)` in this process: a subprocess per run would only add an
+interpreter start and the torch/transformers imports, four times. The standalone `bench gate` on
+the regression stays a subprocess, so the exit status 1 a CI job sees is checked on a real process.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CliResult, run_bench
+from conftest import CliResult, run_bench, run_bench_in_process
 
 pytestmark = pytest.mark.slow
 
@@ -22,8 +26,7 @@ TASK_ARGS = ["--tasks", "arithmetic_dialogue", "--task-args", "arithmetic_dialog
 
 
 def evaluate(out: Path, *extra: str, model: str = "smollm2") -> tuple[CliResult, Path | None]:
-    result = run_bench("eval", "--model", model, *TASK_ARGS, "--output-path", str(out), *extra,
-                       env={"OMP_NUM_THREADS": "1"})
+    result = run_bench_in_process("eval", "--model", model, *TASK_ARGS, "--output-path", str(out), *extra)
     found = re.search(r"^result: (.+)$", result.stdout, re.MULTILINE)
     return result, Path(found.group(1)) if found else None
 
@@ -66,7 +69,7 @@ def perturbed_model(workdir: Path) -> Iterator[Path]:
 
 
 def gate(baseline: Path, candidate: Path, *extra: str) -> CliResult:
-    return run_bench("gate", "--baseline", str(baseline), "--candidate", str(candidate), *extra)
+    return run_bench_in_process("gate", "--baseline", str(baseline), "--candidate", str(candidate), *extra)
 
 
 def test_identical_rerun_without_cache_passes(baseline: Path, workdir: Path) -> None:
@@ -93,7 +96,8 @@ def test_perturbed_weights_are_caught_by_gate_against(baseline: Path, workdir: P
     assert result.returncode == 1, result.stdout + result.stderr
     assert "❌ bench gate: 1 regression" in result.stdout
     assert candidate is not None
-    standalone = gate(baseline, candidate, "--json", str(workdir / "perturbed.json"))
+    standalone = run_bench("gate", "--baseline", str(baseline), "--candidate", str(candidate),
+                           "--json", str(workdir / "perturbed.json"))
     assert standalone.returncode == 1
     (comparison,) = json.loads((workdir / "perturbed.json").read_text())["comparisons"]
     assert comparison["status"] == "regression" and comparison["test"] == "McNemar exact"
