@@ -19,6 +19,7 @@ import asyncio
 import concurrent.futures
 import dataclasses
 import logging
+import queue
 import random
 import sys
 import threading
@@ -38,6 +39,7 @@ from bench.harness.client import ModelClient
 from bench.harness.config import EvalConfig, build_task_config, check_output_locations
 from bench.harness.embedded_model import bench_cache_dir
 from bench.harness.errors import EXIT_TASK, BackendError, BenchError, CapabilityError, ConfigError
+from bench.harness.heap import release_free_heap
 from bench.harness.progress import Progress
 from bench.harness.provenance import environment
 from bench.harness.redaction import redact_secrets, redact_text
@@ -358,56 +360,101 @@ async def _run_all(
         await pool.aclose()
 
 
-class _BackendThreads(concurrent.futures.ThreadPoolExecutor):  # asyncio accepts only this type
-    """The run's worker threads for blocking backend calls (a batch, a model load), one per call.
+_Call = tuple[concurrent.futures.Future[Any], Any, tuple[Any, ...], dict[str, Any]]
 
-    They are daemon threads so that Ctrl-C need not wait for a batch in flight (minutes for a long
-    generation on a CPU): after `abandon()`, shutdown returns at once and the process exits
-    without joining them. The batch's answers are lost, as the interruption asked; every answer
-    already returned is in the request cache. Without an interruption, shutdown joins them.
+
+class _BackendThreads(concurrent.futures.ThreadPoolExecutor):  # asyncio accepts only this type
+    """The run's worker threads for blocking backend calls (a batch, a model load).
+
+    Workers are reused: a call goes to the most recently idle worker, and a new one starts only
+    while every worker is busy (an lm-eval task blocks one while it waits for its answers, so the
+    pool is not bounded). Consecutive batches therefore run on one thread, and so in one malloc
+    arena (glibc gives threads their own), which reuses the memory the batch before freed. After
+    each call the worker hands the heap's freed memory back to the OS (`heap.release_free_heap`):
+    without that, the run's resident memory ratchets up batch after batch to well above what is live.
+
+    The workers are daemon threads so that Ctrl-C need not wait for a batch in flight (minutes for
+    a long generation on a CPU): after `abandon()`, shutdown stops the idle workers and returns
+    without joining a busy one, and the process exits. The batch's answers are lost, as the
+    interruption asked; every answer already returned is in the request cache. Without an
+    interruption, shutdown joins them all.
     """
 
     def __init__(self) -> None:
         super().__init__(thread_name_prefix="bench-backend")  # its own pool stays unused (no threads)
-        self._running: set[threading.Thread] = set()
-        self._running_lock = threading.Lock()
+        self._lock = threading.Lock()
+        self._inboxes: dict[threading.Thread, queue.SimpleQueue[_Call | None]] = {}  # every live worker's
+        self._idle: list[threading.Thread] = []  # a stack: the last worker to finish takes the next call
+        self._closed = False
         self._abandoned = False
+
+    @property
+    def workers(self) -> int:
+        """Worker threads started and not yet stopped."""
+        with self._lock:
+            return len(self._inboxes)
 
     def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("cannot schedule new calls after shutdown")
+            if self._idle:
+                self._inboxes[self._idle.pop()].put((future, fn, args, kwargs))
+                return future
+            inbox: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
+            inbox.put((future, fn, args, kwargs))
+            worker = threading.Thread(target=self._work, args=(inbox,), name="bench-backend", daemon=True)
+            self._inboxes[worker] = inbox
+        worker.start()
+        return future
 
-        def work() -> None:
-            try:
-                if future.set_running_or_notify_cancel():
+    def _work(self, inbox: queue.SimpleQueue[_Call | None]) -> None:
+        me = threading.current_thread()
+        try:
+            while (call := inbox.get()) is not None:
+                future, fn, args, kwargs = call
+                del call
+                ran, result, failure = future.set_running_or_notify_cancel(), None, None
+                if ran:
                     try:
                         result = fn(*args, **kwargs)
                     except BaseException as exc:  # handed to the awaiting coroutine
-                        if not self._abandoned:
-                            future.set_exception(exc)
+                        failure = exc
+                del fn, args, kwargs  # an idle worker keeps no batch alive
+                if ran:
+                    release_free_heap()  # what the batch freed, back to the OS (see harness/heap.py)
+                with self._lock:  # idle before the answer is handed over: the next batch comes here
+                    if not self._closed:
+                        self._idle.append(me)
+                if ran and not self._abandoned:  # abandoned: its loop may be closed, nobody waits
+                    if failure is not None:
+                        future.set_exception(failure)
                     else:
-                        if not self._abandoned:  # its loop may be closed: nobody waits any more
-                            future.set_result(result)
-            finally:
-                with self._running_lock:
-                    self._running.discard(threading.current_thread())
-
-        thread = threading.Thread(target=work, name="bench-backend", daemon=True)
-        with self._running_lock:
-            self._running.add(thread)
-        thread.start()
-        return future
+                        future.set_result(result)
+                del future, result, failure
+        finally:
+            with self._lock:
+                self._inboxes.pop(me, None)
 
     def abandon(self) -> None:
         self._abandoned = True
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         super().shutdown(wait=False)
-        if not wait or self._abandoned:
-            return
-        with self._running_lock:
-            threads = list(self._running)
-        for thread in threads:
-            thread.join()
+        with self._lock:
+            self._closed = True
+            workers, idle = list(self._inboxes.items()), set(self._idle)
+            self._idle.clear()
+        for _, inbox in workers:
+            inbox.put(None)  # its stop sign, taken once its current call (if any) is done
+        if wait and not self._abandoned:
+            for worker, _ in workers:
+                worker.join()
+        else:
+            for worker, _ in workers:
+                if worker in idle:
+                    worker.join(timeout=1.0)  # an idle worker stops at once; a busy one is left running
 
 
 async def _show_cache_stats(client: ModelClient, progress: Progress) -> None:
