@@ -36,6 +36,7 @@ import json
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,6 +46,8 @@ from bench.harness.embedded_model import bench_cache_dir
 
 # import name -> the transformers.utils.import_utils probe that caches its availability
 UNUSED_BY_BENCH: Mapping[str, str] = {"sklearn": "is_sklearn_available", "scipy": "is_scipy_available"}
+
+PACKAGE_MAP_MAX_AGE_S = 7 * 24 * 3600.0
 
 _import_lock = threading.Lock()
 
@@ -138,8 +141,8 @@ def cached_packages_distributions(
 
     The key is `sys.path` with the modification time of each site-packages folder (installing,
     upgrading or removing a package adds, renames or deletes a folder there). A missing or
-    unreadable file is rebuilt atomically and replaces the files of earlier installation states;
-    where the cache cannot be written the map is simply computed.
+    unreadable file is rebuilt atomically; files of other states older than a week are deleted
+    then. Where the cache cannot be written the map is simply computed.
     """
     folder = python_packages_cache_dir()
     path = folder / f"{installation_key()}.json"
@@ -151,12 +154,23 @@ def cached_packages_distributions(
         pass
     mapping = compute()
     try:
-        for stale in folder.glob("*.json"):
-            stale.unlink(missing_ok=True)
         write_text_atomic(path, json.dumps(mapping, sort_keys=True))
+        _prune(folder, keep=path)
     except OSError:
         pass
     return mapping
+
+
+def _prune(folder: Path, keep: Path, max_age_s: float = PACKAGE_MAP_MAX_AGE_S) -> None:
+    """Delete the files of installation states not written for `max_age_s` (other venvs sharing
+    the cache folder keep theirs; a stable installation rewrites its file once after that)."""
+    now = time.time()
+    for file in folder.glob("*.json"):
+        try:
+            if file != keep and now - file.stat().st_mtime > max_age_s:
+                file.unlink()
+        except OSError:
+            continue
 
 
 def installation_key() -> str:

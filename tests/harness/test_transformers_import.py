@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
@@ -84,10 +85,21 @@ def test_package_map_is_recomputed_after_an_install_and_a_corrupt_file(cache_dir
     os.utime(site, ns=(0, os.stat(site).st_mtime_ns + 10**9))
     assert installation_key() != before
     assert cached_packages_distributions(lambda: next(maps)) == {"a": ["two"]}
-    files = list(python_packages_cache_dir().glob("*.json"))
-    assert [f.name for f in files] == [f"{installation_key()}.json"]  # the earlier state's file is gone
-    files[0].write_text("{not json")
+    current = python_packages_cache_dir() / f"{installation_key()}.json"
+    assert len(list(python_packages_cache_dir().glob("*.json"))) == 2  # another venv may still use the first
+    current.write_text("{not json")
     assert cached_packages_distributions(lambda: next(maps)) == {"a": ["three"]}
+
+
+def test_files_of_other_installation_states_are_deleted_after_a_week(cache_dir):
+    folder = python_packages_cache_dir()
+    folder.mkdir(parents=True)
+    old, recent = folder / "old.json", folder / "recent.json"
+    for file, age_days in ((old, 8), (recent, 6)):
+        file.write_text("{}")
+        os.utime(file, (time.time() - age_days * 86400,) * 2)
+    cached_packages_distributions(lambda: {"c": ["y"]})
+    assert sorted(f.name for f in folder.glob("*.json")) == sorted(["recent.json", f"{installation_key()}.json"])
 
 
 def test_package_map_is_computed_when_the_cache_cannot_be_written(cache_dir, monkeypatch):
