@@ -16,10 +16,10 @@ def _write_task(folder: Path) -> None:
     write_capitals_task(folder, "bench_capitals")
 
 
-def test_local_lm_eval_task_runs_through_bench_and_agrees_with_direct_scoring(bench_cli, tmp_path: Path, embedded_hf):
+def test_local_lm_eval_task_runs_through_bench_and_agrees_with_direct_scoring(bench_main, tmp_path: Path, embedded_hf):
     _write_task(tmp_path)
-    result = bench_cli("eval", "--tasks", "lm_eval", "--task-args", f"lm_eval.tasks=bench_capitals,lm_eval.include_path={tmp_path}",
-                       "--output-path", str(tmp_path / "out"), "--no-progress")
+    result = bench_main("eval", "--tasks", "lm_eval", "--task-args", f"lm_eval.tasks=bench_capitals,lm_eval.include_path={tmp_path}",
+                        "--output-path", str(tmp_path / "out"), "--no-progress")
     assert result.returncode == 0, result.stderr[-3000:]
     path = next((tmp_path / "out").rglob("result.json"))
     task = load_result(path)["tasks"]["lm_eval"]

@@ -16,14 +16,13 @@ LIMIT = 10
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from conftest import run_bench  # tests/conftest.py: the CLI in a subprocess
+    from conftest import run_bench_in_process  # tests/conftest.py: `main(argv)` in this process
 
     out = tmp_path_factory.mktemp("codegenbias")
-    result = run_bench(
+    result = run_bench_in_process(  # torch on one thread: tests/conftest.py sets OMP_NUM_THREADS=1
         "eval", "--model", "smollm2", "--tasks", "codegenbias,codegenbias_gen", "--limit", str(LIMIT),
         "--task-args", "codegenbias_gen.max_tokens=96", "--log-samples", "--no-progress",
         "--output-path", str(out / "results"), "--cache-path", str(out / "cache.sqlite"),
-        env={"OMP_NUM_THREADS": "1"},  # one thread: two cores shared with other processes thrash at two
     )
     assert result.returncode == 0, result.stderr[-3000:]
     [result_file] = list((out / "results").rglob("result.json"))

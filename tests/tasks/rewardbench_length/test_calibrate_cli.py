@@ -41,9 +41,9 @@ def _calibrate(*args: str) -> int:
 
 
 @pytest.mark.slow
-def test_calibrate_end_to_end_writes_a_valid_report_matching_the_metrics(bench_cli, score_dir: Path, tmp_path: Path):
+def test_calibrate_end_to_end_writes_a_valid_report_matching_the_metrics(bench_main, score_dir: Path, tmp_path: Path):
     out = tmp_path / "out"
-    result = bench_cli("calibrate", str(score_dir), "--responses", "sample", "-o", str(out), "--min-count", "5", "--per-model-plots")
+    result = bench_main("calibrate", str(score_dir), "--responses", "sample", "-o", str(out), "--min-count", "5", "--per-model-plots")
     assert result.returncode == 0, result.stderr
     assert "3 model(s) calibrated" in result.stdout
     document = json.loads((out / "calibration.json").read_text())

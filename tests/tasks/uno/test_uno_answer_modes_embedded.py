@@ -19,17 +19,16 @@ SHORT = "settings=1v1,opponents=random,hand_size=4,max_turns=16,history_window=4
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One `bench eval`: `uno` constrained (2 games), `uno_tutri` choose (1 game)."""
-    from conftest import run_bench
+    """One `bench eval` in this process: `uno` constrained (2 games), `uno_tutri` choose (1 game)."""
+    from conftest import run_bench_in_process
 
     tmp = tmp_path_factory.mktemp("uno_modes")
     args = [f"{task}.{kv}" for task in ("uno", "uno_tutri") for kv in SHORT.split(",")]
     args += ["uno.answer_mode=constrained", "uno.thoughts_max_chars=32", "uno.max_tokens=64",
              "uno_tutri.answer_mode=choose", "uno_tutri.games_per_setting=1"]
-    result = run_bench(
+    result = run_bench_in_process(  # torch on one thread: tests/conftest.py sets OMP_NUM_THREADS=1
         "eval", "--model", "smollm2", "--tasks", "uno,uno_tutri", "--output-path", str(tmp / "out"),
         "--cache-path", str(tmp / "cache.sqlite"), "--no-progress", "--log-samples", "--task-args", ",".join(args),
-        env={"OMP_NUM_THREADS": "1"},
     )
     assert result.returncode == 0, result.stderr[-3000:]
     [path] = (tmp / "out").rglob("result.json")

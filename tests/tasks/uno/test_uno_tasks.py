@@ -19,19 +19,18 @@ SHORT = (f"answer_mode=free,hand_size=3,max_turns={MAX_TURNS},history_window=3,m
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One `bench eval` of both tasks (one interpreter start and model load; their games share
-    model batches): uno plays 3 games over its two settings and two opponents, uno_tutri one 1v1
+    """One `bench eval` of both tasks, in this process through `main(argv)` (one model load; their
+    games share model batches): uno plays 3 games over its two settings and two opponents, uno_tutri one 1v1
     game against the random policy. max_tokens=8 cuts every answer short, so each decision also
     exercises the correction turn and the recorded random fallback."""
-    from conftest import run_bench
+    from conftest import run_bench_in_process
 
     tmp = tmp_path_factory.mktemp("uno")
     args = [f"{task}.{kv}" for task in ("uno", "uno_tutri") for kv in SHORT.split(",")]
     args += ["uno.settings=1v1|3p", "uno_tutri.settings=1v1", "uno_tutri.opponents=random", "uno_tutri.games_per_setting=1"]
-    result = run_bench(
+    result = run_bench_in_process(  # torch on one thread: tests/conftest.py sets OMP_NUM_THREADS=1
         "eval", "--model", "smollm2", "--tasks", "uno,uno_tutri", "--limit", "3", "--output-path", str(tmp / "out"),
         "--cache-path", str(tmp / "cache.sqlite"), "--no-progress", "--log-samples", "--task-args", ",".join(args),
-        env={"OMP_NUM_THREADS": "1"},  # one thread: two cores shared with other processes thrash at two
     )
     assert result.returncode == 0, result.stderr[-3000:]
     [path] = (tmp / "out").rglob("result.json")
