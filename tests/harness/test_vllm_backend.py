@@ -16,12 +16,14 @@ pytestmark = [pytest.mark.slow, pytest.mark.vllm]
 # tests/harness/backends/test_vllm_constraints.py (one vLLM engine start instead of two).
 
 
-def test_bench_eval_runs_on_the_vllm_backend(bench_cli, tmp_path: Path):
-    result = bench_cli("eval", "--backend", "vllm", "--model-args", "dtype=float32,kv_cache_gb=1", "--tasks", "arithmetic_dialogue",
-                       "--task-args", "arithmetic_dialogue.episodes=3,arithmetic_dialogue.turns=2",
-                       "--output-path", str(tmp_path), "--no-progress")
+def test_bench_eval_runs_on_the_vllm_backend(bench_main, tmp_path: Path):
+    # In-process like the engine tests (the engine core is its own process either way); a subprocess
+    # would add the torch/transformers/vLLM imports once more.
+    result = bench_main("eval", "--backend", "vllm", "--model-args", "dtype=float32,kv_cache_gb=1", "--tasks", "arithmetic_dialogue",
+                        "--task-args", "arithmetic_dialogue.episodes=3,arithmetic_dialogue.turns=2",
+                        "--output-path", str(tmp_path / "out"), "--no-progress")
     assert result.returncode == 0, result.stderr[-2000:]
-    document = load_result(next(tmp_path.rglob("result.json")))
+    document = load_result(next((tmp_path / "out").rglob("result.json")))
     assert document["model"]["backend"] == "vllm"
     assert document["tasks"]["arithmetic_dialogue"]["n_samples"] == 6
     assert document["provenance"]["backend_requests"] == 6
@@ -45,6 +47,7 @@ def test_a_request_the_engine_never_finishes_fails_after_request_timeout_and_is_
     from bench.harness.backends.args import VLLMArgs
     from bench.harness.backends.vllm import VLLMBackend
     from bench.harness.errors import BackendError
+    from vllm.inputs import TokensPrompt  # noqa: F401 - vLLM's first import, outside the 30 s bound below
 
     backend = object.__new__(VLLMBackend)  # no engine start: only the waiting logic is under test
     backend.args = VLLMArgs(request_timeout=0.2)
