@@ -26,6 +26,9 @@ from bench.harness.errors import DataError
 from bench.tasks.hallucination.probes import Probe
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+# nltk's English punkt_tab sentence tokenizer (data/SOURCE.md), which lm-eval's ifeval checkers load;
+# nltk would otherwise download it, which cannot work offline and has no time bound.
+NLTK_DATA_DIR = DATA_DIR / "nltk"
 
 
 def lm_eval_yaml_path(probe: Probe, data: str = "hub") -> Path:
@@ -56,11 +59,13 @@ def missing_prerequisites(task: str) -> list[str]:
             try:
                 import nltk
 
+                if str(NLTK_DATA_DIR) not in nltk.data.path:
+                    nltk.data.path.append(str(NLTK_DATA_DIR))  # after the user's own nltk_data folders
                 nltk.data.find(need.split(":", 1)[1])
             except (ImportError, LookupError):
                 missing.append(f"nltk data {need.split(':', 1)[1]} (python -m nltk.downloader punkt_tab)")
         elif importlib.util.find_spec(need) is None:
-            missing.append(f"{need} (pip install 'bench[ifeval]')")
+            missing.append(f"{need} (pip install {need})")
     return missing
 BERTSCORE_MODEL = "distilbert-base-uncased"  # the checkpoint lm-eval's cnn_dailymail utils name
 

@@ -38,17 +38,7 @@ def _every_task() -> list[str]:
 def _split_tasks() -> list[str]:
     """The tasks on the split contract (run -> records, summarize -> metrics); the others cannot be
     rescored or merged (test_every_task_implements_summarize names them)."""
-    return [name for name in _every_task() if registry.load_task_class(name).implements_summarize() and _runnable_here(name)]
-
-
-def _runnable_here(name: str) -> bool:
-    """hallu_ifeval needs langdetect, immutabledict and nltk's punkt_tab data; without them it fails in one
-    line by design (tests/tasks/hallucination/test_bridged_probes.py), so it is left out where they are missing."""
-    if name != "hallu_ifeval":
-        return True
-    from bench.tasks.hallucination.bridged import missing_prerequisites
-
-    return not missing_prerequisites("ifeval")
+    return [name for name in _every_task() if registry.load_task_class(name).implements_summarize()]
 
 
 def test_every_task_implements_summarize() -> None:

@@ -31,7 +31,6 @@ from bench.tasks.hallucination.probes import PROBES
 from lm_eval.api.model import LM
 
 BRIDGED = [name for name, probe in PROBES.items() if probe.lm_eval is not None]
-RUNNABLE = [name for name in BRIDGED if not missing_prerequisites(PROBES[name].lm_eval.task)]  # type: ignore[union-attr]
 LIMIT = 4
 
 
@@ -89,7 +88,7 @@ def _lm_eval_run(name: str, model_args: dict[str, Any]) -> dict[str, float]:
 @pytest.mark.parametrize("model_args", [{}, {"text": "Canberra"}], ids=["hashed-answers", "fixed-answer"])
 def test_bench_equals_lm_evals_simple_evaluate_on_the_same_model_outputs(tmp_path: Path, model_args: dict[str, Any]) -> None:
     # A fixed reply changes only the generation probes' answers: the log-likelihood ones run once.
-    names = [n for n in RUNNABLE if PROBES[n].generates] if model_args else RUNNABLE
+    names = [n for n in BRIDGED if PROBES[n].generates] if model_args else BRIDGED
     document = _bench_run(tmp_path, names, model_args)
     compared = 0
     for name in names:
@@ -110,7 +109,7 @@ def test_bench_equals_lm_evals_simple_evaluate_on_the_same_model_outputs(tmp_pat
 def test_recorded_prompt_fields_equal_lm_evals_yaml() -> None:
     for name in BRIDGED:
         probe = PROBES[name]
-        spec = lm_eval_spec(probe, "sample", probe.shots, probe.max_tokens) if name in RUNNABLE else None
+        spec = lm_eval_spec(probe, "sample", probe.shots, probe.max_tokens) if name in BRIDGED else None
         text = lm_eval_yaml_path(probe).read_text()
         assert f"task: {probe.lm_eval.task}" in text or spec is not None  # type: ignore[union-attr]
         if spec is None:
@@ -212,8 +211,15 @@ def test_recorded_fields_cannot_be_set_and_hub_data_offline_is_one_line(monkeypa
     assert "\n" not in str(caught.value)
 
 
-def test_missing_ifeval_prerequisites_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ifeval_runs_offline_on_the_shipped_punkt_data_and_missing_prerequisites_are_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import importlib.util
+
+    assert missing_prerequisites("ifeval") == []  # dependencies installed, punkt_tab from data/nltk
+    import nltk
+
+    assert nltk.sent_tokenize("Dr. Smith arrived. He sat down.") == ["Dr. Smith arrived.", "He sat down."]
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "langdetect" else real(name, *a))
