@@ -180,7 +180,10 @@ async def measure(args: argparse.Namespace, games: list[GameInfo], modes: list[C
             await backend.aclose()
 
 
-def forward_costs(rows_list: tuple[int, ...] = (1, 16), new_tokens: tuple[int, ...] = (1, 8, 64, 256), prefix: int = 400) -> None:
+FORWARD_SHAPES = ((1, 1), (16, 1), (1, 16), (16, 16), (1, 256), (4, 256))  # (rows, new tokens per row)
+
+
+def forward_costs(shapes: tuple[tuple[int, int], ...] = FORWARD_SHAPES, prefix: int = 400) -> None:
     """What a batch can amortise on this CPU: the embedded model's forward time (wall and CPU, median
     of 3) for `rows` rows of `new` tokens each on top of a `prefix`-token KV cache per row (a
     decode step is new=1; prefilling a step's prompt delta is new ~ 100-400). Per-token cost that
@@ -194,23 +197,22 @@ def forward_costs(rows_list: tuple[int, ...] = (1, 16), new_tokens: tuple[int, .
     print(f"forward cost, SmolLM2-135M fp32, {torch.get_num_threads()} threads, KV prefix {prefix} tokens per row, "
           f"median of 3 (load {os.getloadavg()[0]:.2f})")  # fmt: skip
     generator = torch.Generator().manual_seed(0)
-    for rows in rows_list:
-        for new in new_tokens:
-            ids = torch.randint(100, 20000, (rows, prefix + new), generator=generator)
-            walls, cpus = [], []
-            with torch.inference_mode():
-                cache = DynamicCache()
-                model(input_ids=ids[:, :prefix], past_key_values=cache, use_cache=True)
-                for _ in range(3):
-                    if cache.get_seq_length() > prefix:
-                        cache.crop(-new)  # back to the prefix
-                    start, cpu_start = time.perf_counter(), time.process_time()
-                    model(input_ids=ids[:, prefix:], past_key_values=cache, use_cache=True, logits_to_keep=1)
-                    walls.append(time.perf_counter() - start)
-                    cpus.append(time.process_time() - cpu_start)
-            wall, cpu = statistics.median(walls), statistics.median(cpus)
-            print(f"  rows {rows:>3} x new tokens {new:>4}: wall {wall * 1000:8.1f} ms, cpu {cpu * 1000:8.1f} ms per forward;"
-                  f" cpu {cpu * 1000 / (rows * new):7.2f} ms per token  (load {os.getloadavg()[0]:.2f})", flush=True)  # fmt: skip
+    for rows, new in shapes:
+        ids = torch.randint(100, 20000, (rows, prefix + new), generator=generator)
+        walls, cpus = [], []
+        with torch.inference_mode():
+            cache = DynamicCache()
+            model(input_ids=ids[:, :prefix], past_key_values=cache, use_cache=True)
+            for _ in range(3):
+                if cache.get_seq_length() > prefix:
+                    cache.crop(-new)  # back to the prefix
+                start, cpu_start = time.perf_counter(), time.process_time()
+                model(input_ids=ids[:, prefix:], past_key_values=cache, use_cache=True, logits_to_keep=1)
+                walls.append(time.perf_counter() - start)
+                cpus.append(time.process_time() - cpu_start)
+        wall, cpu = statistics.median(walls), statistics.median(cpus)
+        print(f"  rows {rows:>3} x new tokens {new:>4}: wall {wall * 1000:8.1f} ms, cpu {cpu * 1000:8.1f} ms per forward;"
+              f" cpu {cpu * 1000 / (rows * new):7.2f} ms per token  (load {os.getloadavg()[0]:.2f})", flush=True)  # fmt: skip
 
 
 def main() -> None:

@@ -20,9 +20,10 @@ enforce_eager (default true: ~30 s start-up instead of ~130 s on CPU), gpu_memor
 tensor_parallel_size, pipeline_parallel_size, data_parallel_size, distributed_executor_backend
 (mp|ray), data_parallel_backend (mp|ray) (several GPUs or nodes: docs/multi-gpu.md),
 structured_outputs_backend, kv_cache_gb (CPU KV cache, sets VLLM_CPU_KVCACHE_SPACE; default 2),
-block_size (tokens per KV block, the prefix cache's granularity; default vLLM's, 128 on CPU: a
-scored request recomputes the context's tokens after its last whole block, so 32 makes "choose"
-scoring cheaper on CPU, which wants multiples of 32), seed, max_num_seqs, request_timeout (seconds one request may take from submission, queueing
+block_size (tokens per KV block, the prefix cache's granularity; default vLLM's, 128 on CPU,
+which wants multiples of 32: a scored request recomputes the context after its last whole block,
+but with smaller blocks candidates sharing their first tokens hit each other's blocks past the
+context more often and run again, which cost more than it saved in the TextWorld benchmark), seed, max_num_seqs, request_timeout (seconds one request may take from submission, queueing
 included; default 3600: past it the request is aborted in the engine and the run fails with one
 line instead of waiting on a stuck engine for ever).
 """
