@@ -17,6 +17,13 @@ side's memory does not count against the other). Prints the speed-up of bench ov
 >= 1.5x) and every metric the two report for the same task (equal within 1e-4: log-probabilities come
 from different batch shapes; generations are greedy and identical unless a logit tie flips).
 
+Measured 2026-11-26, two cores shared with six other sessions (load 18-28, falling to ~8 at the end), so
+wall times are mostly waiting: --probes hallu_fever,hallu_memo_trap,hallu_halueval_qa --limit 2: lm-eval
+181 s wall / 38 s CPU / 2.09 GB, bench 78 s / 27.8 s / 1.45 GB (2.3x wall, 1.4x CPU), 6 of 6 metrics
+equal. The whole suite (18 probes; ifeval lacks its packages) --limit 5, each side run alone: bench
+1674 s wall / 469 s CPU / 3.52 GB peak RSS; lm-eval was still generating when stopped at 2666 s wall /
+454 s CPU / 2.84 GB, so bench >= 1.6x in wall time there but CPU and memory were not shown to be better.
+
     .venv/bin/python benchmarks/hallucination_suite.py [--limit 5] [--repeats 1] [--batch-size 16]
         [--probes hallu_fever,hallu_nq_open_8,...]   # default: every probe
 """
