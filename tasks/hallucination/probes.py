@@ -361,7 +361,7 @@ PROBE_LIST: tuple[Probe, ...] = (
     Probe(
         name="hallu_true_false", category="factuality", subcategory="hallucination detection", kind="detection",
         description="True-False statements, 8-shot, accuracy + majority baseline (hallucination suite, factuality)",
-        hub_path="pminervini/true-false", hub_config=None, hub_split="cities", fewshot_split=None,
+        hub_path="pminervini/true-false", hub_config=None, hub_split="cieacf", fewshot_split=None,
         sample_file="true_false.jsonl", shots=8, query="Statement: {statement}\nTrue or False?", target="{label}",
         prompt_source="reconstructed", from_hub=_true_false, from_sample=_true_false,
     ),
