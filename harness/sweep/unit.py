@@ -95,7 +95,7 @@ def run_unit(sweep: SweepConfig, unit: Unit, node_id: str = "", progress: Any = 
     if store.has_result(relative):
         return UnitResult(unit.key, store.path(relative), skipped=True, node=node_id, pid=os.getpid())
     if progress is not None:
-        progress.started.remote(unit.key, os.getpid(), node_id)
+        _report_start(progress, unit.key, node_id)
     scratch = Path(tempfile.mkdtemp(prefix="bench-sweep-unit-"))
     try:
         config = eval_config(sweep, unit, str(scratch), node_cache_path(sweep.cache_dir, node_id))
@@ -113,3 +113,15 @@ def run_unit(sweep: SweepConfig, unit: Unit, node_id: str = "", progress: Any = 
         )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _report_start(progress: Any, key: str, node_id: str) -> None:
+    """Tell the driver's progress actor that this attempt started, and wait (at most 10 s) until the
+    report is delivered, so the driver sees the attempt while it runs: an unawaited call from a fresh
+    worker can arrive seconds later, after a short unit has finished. The unit runs regardless."""
+    import ray
+
+    try:
+        ray.get(progress.started.remote(key, os.getpid(), node_id), timeout=10)
+    except Exception:  # noqa: BLE001 - the report only feeds the progress view; never fail the unit for it
+        pass
