@@ -58,10 +58,8 @@ def release_free_heap(min_free_bytes: int = DEFAULT_MIN_FREE_BYTES) -> int:
     memory still in use is never touched.
     """
     libc = _glibc()
-    if libc is None:
-        return 0
-    free = int(libc.mallinfo2().fordblks)
-    if free <= min_free_bytes:
+    free = free_heap_bytes()
+    if libc is None or free <= min_free_bytes:
         return 0
     libc.malloc_trim(0)
     return free
