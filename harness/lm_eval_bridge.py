@@ -97,10 +97,9 @@ class BenchLM(LM):
 async def settle_imports(ctx: TaskContext) -> None:
     """Finish the imports that are not safe to race with lm-eval's work in another thread.
 
-    - The hf backend imports transformers (harness/transformers_import.py) in its own thread, with
-      packages briefly hidden from sys.modules; lm-eval's utils imports (nltk, sacrebleu) and datasets'
-      fingerprinting (which reads transformers' attributes) failed when they ran meanwhile
-      ("transformers has no attribute PreTrainedTokenizerBase", "utils.py has no function ...").
+    - The hf backend imports transformers (harness/transformers_import.py) in its own thread;
+      datasets' fingerprinting reads transformers' attributes and failed on the half-imported
+      module when it ran meanwhile ("transformers has no attribute PreTrainedTokenizerBase").
       This waits for, or does, that one locked import first (off the event loop).
     - datasets' thread_map (tqdm.contrib.concurrent.ensure_lock) deletes a tqdm class lock it had to
       create when it finishes, under another thread's bar ("'tqdm' object has no attribute '_lock'");

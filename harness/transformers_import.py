@@ -40,6 +40,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from bench.harness.atomic_files import write_text_atomic
 from bench.harness.embedded_model import bench_cache_dir
@@ -50,20 +51,6 @@ UNUSED_BY_BENCH: Mapping[str, str] = {"sklearn": "is_sklearn_available", "scipy"
 PACKAGE_MAP_MAX_AGE_S = 7 * 24 * 3600.0
 
 _import_lock = threading.Lock()
-
-
-@contextmanager
-def hidden_modules(*names: str) -> Iterator[None]:
-    """Make `names` look uninstalled to imports inside the block (a no-op for any already imported)."""
-    hidden = [name for name in names if name not in sys.modules]
-    for name in hidden:
-        sys.modules[name] = None  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        for name in hidden:
-            if sys.modules.get(name, False) is None:
-                del sys.modules[name]
 
 
 def import_transformers() -> None:
@@ -83,38 +70,37 @@ def import_transformers() -> None:
         import transformers.modeling_utils  # noqa: F401
 
 
-def _answer_unavailable(import_utils: object, probes: Mapping[str, str]) -> None:
+def _answer_unavailable(import_utils: Any, probes: Mapping[str, str]) -> None:
     """Have transformers' availability probes answer, and cache, False for these import names.
 
     `import transformers` may have asked a probe already (its lazy module asks every backend named in
     its import structure); what it built from that answer is a table of names, harmless either way.
-    The probe's cache is cleared and it is asked again while the name looks uninstalled (None in
-    sys.modules, which `find_spec` reports as absent): a few microseconds of Python with no I/O,
-    during which the switch interval is raised so no other thread runs and sees the package
-    missing. Entries already in sys.modules are put back.
+    The probe's cache is cleared and it is asked again while transformers' own package check
+    (`import_utils._is_package_available`, which every probe calls) answers "absent" for these
+    names and delegates every other name. Only transformers' module sees the switch, and only
+    for these names: other threads' imports of the packages, and transformers' other probes, are
+    unaffected, so nothing else needs to be held off meanwhile.
     """
     pending = [
         (name, probe)
         for name, probe in ((name, getattr(import_utils, probe_name, None)) for name, probe_name in probes.items())
         if callable(probe) and hasattr(probe, "cache_clear")
     ]
-    if not pending:  # a transformers version without these probes: nothing to switch
+    check = getattr(import_utils, "_is_package_available", None)
+    if not pending or not callable(check):  # a transformers version without these probes: nothing to switch
         return
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(60.0)
-    saved = {name: sys.modules[name] for name, _ in pending if name in sys.modules}
+    names = {name for name, _ in pending}
+
+    def absent_for_these(pkg_name: str, *args: Any, **kwargs: Any) -> Any:
+        return (False, "N/A") if pkg_name in names else check(pkg_name, *args, **kwargs)
+
+    import_utils._is_package_available = absent_for_these
     try:
-        for name, probe in pending:
-            sys.modules[name] = None  # type: ignore[assignment]
+        for _, probe in pending:
             probe.cache_clear()
             probe()
     finally:
-        for name, _ in pending:
-            if name in saved:
-                sys.modules[name] = saved[name]
-            elif sys.modules.get(name, False) is None:
-                del sys.modules[name]
-        sys.setswitchinterval(interval)
+        import_utils._is_package_available = check
 
 
 @contextmanager

@@ -18,40 +18,36 @@ from bench.harness import transformers_import
 from bench.harness.transformers_import import (
     _answer_unavailable,
     cached_packages_distributions,
-    hidden_modules,
     installation_key,
     python_packages_cache_dir,
 )
 
 
-def test_hidden_module_looks_uninstalled_inside_the_block_and_comes_back_after():
-    assert importlib.util.find_spec("wave") is not None and "wave" not in sys.modules
-    with hidden_modules("wave", "json"):  # json is already imported: left alone
-        assert importlib.util.find_spec("wave") is None
-        with pytest.raises(ImportError):
-            import wave  # noqa: F401
-        assert sys.modules["json"] is not None
-    assert "wave" not in sys.modules and importlib.util.find_spec("wave") is not None
+def _import_utils():  # the shape of transformers.utils.import_utils: probes that call _is_package_available
+    utils = SimpleNamespace(_is_package_available=lambda name, return_version=False: (importlib.util.find_spec(name) is not None, "N/A"))
 
+    def probe(name: str):
+        @lru_cache
+        def available() -> bool:
+            return utils._is_package_available(name)[0]
 
-def _probe(name: str):  # the shape of transformers' is_<name>_available probes
-    @lru_cache
-    def available() -> bool:
-        return importlib.util.find_spec(name) is not None
+        return available
 
-    return available
+    utils.is_wave_available, utils.is_json_available, utils.is_csv_available = probe("wave"), probe("json"), probe("csv")
+    return utils
 
 
 def test_probes_answer_false_once_asked_and_the_packages_stay_importable():
     json_module = sys.modules["json"]
-    utils = SimpleNamespace(is_wave_available=_probe("wave"), is_json_available=_probe("json"))
+    utils = _import_utils()
+    check = utils._is_package_available
     assert utils.is_json_available() is True  # asked before (as `import transformers` does): re-asked
-    interval = sys.getswitchinterval()
     _answer_unavailable(utils, {"wave": "is_wave_available", "json": "is_json_available", "nope": "is_missing"})
     assert utils.is_wave_available() is False and utils.is_json_available() is False
-    assert sys.modules["json"] is json_module  # an imported module is put back, not dropped
+    assert utils.is_csv_available() is True  # a name not switched is answered as before
+    assert utils._is_package_available is check  # the package check is put back
+    assert sys.modules["json"] is json_module  # sys.modules is never touched
     assert "wave" not in sys.modules and importlib.util.find_spec("wave") is not None
-    assert sys.getswitchinterval() == interval
 
 
 @pytest.fixture
