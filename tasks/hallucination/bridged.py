@@ -67,17 +67,23 @@ def missing_prerequisites(task: str) -> list[str]:
         elif importlib.util.find_spec(need) is None:
             missing.append(f"{need} (pip install {need})")
     return missing
+
+
 BERTSCORE_MODEL = "distilbert-base-uncased"  # the checkpoint lm-eval's cnn_dailymail utils name
 
 
 def bertscore_available() -> bool:
-    """Whether lm-eval's cnn_dailymail BERTScore can run here: bert_score imports and its model is cached."""
+    """Whether lm-eval's cnn_dailymail BERTScore can run here: bert_score imports and its model is
+    local (summary_metrics.resolve_checkpoint, the one check of the probes' scoring checkpoints)."""
+    from bench.tasks.hallucination.summary_metrics import resolve_checkpoint
+
     try:
         import bert_score  # noqa: F401
-        from huggingface_hub import try_to_load_from_cache
-    except ImportError:
+
+        resolve_checkpoint(BERTSCORE_MODEL, "bertscore")
+    except (ImportError, DataError):
         return False
-    return isinstance(try_to_load_from_cache(BERTSCORE_MODEL, "config.json"), str)
+    return True
 
 
 def without_bertscore(process_results: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
