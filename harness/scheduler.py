@@ -368,10 +368,11 @@ class _BackendThreads(concurrent.futures.ThreadPoolExecutor):  # asyncio accepts
 
     Workers are reused: a call goes to the most recently idle worker, and a new one starts only
     while every worker is busy (an lm-eval task blocks one while it waits for its answers, so the
-    pool is not bounded). Consecutive batches therefore run on one thread, and so in one malloc
-    arena (glibc gives threads their own), which reuses the memory the batch before freed. After
-    each call the worker hands the heap's freed memory back to the OS (`heap.release_free_heap`):
-    without that, the run's resident memory ratchets up batch after batch to well above what is live.
+    pool is not bounded). Consecutive batches therefore run on one thread (one glibc malloc arena)
+    rather than a new thread each. That alone did not lower the main job's peak memory (measured);
+    what does is that after each call the worker hands the heap's freed memory back to the OS
+    (`heap.release_free_heap`): without that, the run's resident memory ratchets up batch after
+    batch to well above what is live.
 
     The workers are daemon threads so that Ctrl-C need not wait for a batch in flight (minutes for
     a long generation on a CPU): after `abandon()`, shutdown stops the idle workers and returns
