@@ -31,10 +31,33 @@ CLI_WITH_TEST_TASKS = REPO_ROOT / "tests" / "harness" / "bench_with_test_tasks.p
 sys.path.insert(0, str(REPO_ROOT / "tests" / "harness"))  # the test-only tasks (dialogue_task, ...)
 
 
+# Under pytest-xdist (`-n 2 --dist loadgroup`, the README's test command) each group runs on one
+# worker, one test at a time: vLLM engines and the OpenAI-compatible server (each sized for the
+# machine's memory) never run two at once, nor do two local Ray clusters.
+XDIST_GROUPS: dict[str, Callable[[pytest.Item], bool]] = {
+    "vllm": lambda item: item.get_closest_marker("vllm") is not None,
+    "ray": lambda item: item.path.parent.name == "sweep" and "ray" in item.path.name,
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for group, belongs in XDIST_GROUPS.items():
+            if belongs(item):
+                item.add_marker(pytest.mark.xdist_group(group))
+                break
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Start vLLM's OpenAI-compatible server now when a selected test needs it (fixture `server` of
     tests/harness/test_openai_backend.py): its ~1.5 min start-up, mostly on one core, then runs
-    beside the tests before that module instead of in front of its own."""
+    beside the tests before that module instead of in front of its own.
+
+    Under pytest-xdist every worker collects every test, and which worker gets the "vllm" group is
+    decided later: there the fixture starts the server when its module begins (the other worker
+    goes on meanwhile)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
     if any(item.path.name == "test_openai_backend.py" and "server" in getattr(item, "fixturenames", ())
            for item in session.items):
         import real_openai_server
