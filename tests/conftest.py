@@ -40,6 +40,7 @@ XDIST_GROUPS: dict[str, Callable[[pytest.Item], bool]] = {
 }
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the xdist_group markers
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         for group, belongs in XDIST_GROUPS.items():
@@ -57,12 +58,28 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     decided later: there the fixture starts the server when its module begins (the other worker
     goes on meanwhile)."""
     if os.environ.get("PYTEST_XDIST_WORKER"):
+        _check_xdist_applied_the_groups(session)
         return
     if any(item.path.name == "test_openai_backend.py" and "server" in getattr(item, "fixturenames", ())
            for item in session.items):
         import real_openai_server
 
         real_openai_server.start()
+
+
+def _check_xdist_applied_the_groups(session: pytest.Session) -> None:
+    """Fail the run, rather than run vLLM engines side by side, when `--dist loadgroup` is on but
+    xdist did not tag the grouped tests (it marks them by a "@group" suffix on the node id, which
+    pytest 9.2 no longer lets it set: pytest-xdist issue #1386; pyproject pins pytest below 9.2).
+    Raised in a worker, the error ends the run as an xdist INTERNALERROR (exit 3)."""
+    if not getattr(session.config.option, "loadgroup", False):  # set in each worker by xdist
+        return
+    grouped = [item for item in session.items if item.get_closest_marker("xdist_group") is not None]
+    if grouped and not all(item.nodeid.endswith("@" + item.get_closest_marker("xdist_group").args[0]) for item in grouped):
+        raise pytest.UsageError(
+            "pytest-xdist did not apply the xdist_group markers under --dist loadgroup "
+            f"(pytest {pytest.__version__}); install the pytest version pyproject.toml names"
+        )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
