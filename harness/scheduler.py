@@ -40,6 +40,7 @@ from bench.harness.config import EvalConfig, build_task_config, check_output_loc
 from bench.harness.embedded_model import bench_cache_dir
 from bench.harness.errors import EXIT_TASK, BackendError, BenchError, CapabilityError, ConfigError
 from bench.harness.heap import release_free_heap
+from bench.harness.plotting import DrawingProcess, collecting, finished
 from bench.harness.progress import Progress
 from bench.harness.provenance import environment
 from bench.harness.redaction import redact_secrets, redact_text
@@ -210,7 +211,7 @@ class ModelPool:
             await client.backend.aclose()
 
 
-async def _run_task(planned: PlannedTask, ctx: TaskContext) -> TaskRun:
+async def _run_task(planned: PlannedTask, ctx: TaskContext, drawer: DrawingProcess | None = None) -> TaskRun:
     started = time.perf_counter()
     run = TaskRun(planned)
     try:
@@ -218,7 +219,10 @@ async def _run_task(planned: PlannedTask, ctx: TaskContext) -> TaskRun:
         if isinstance(output, list):
             samples = canonical_samples(output, planned.name)
             # Pure arithmetic on the records; run here so a failure is this task's failure only.
-            run.summary = summarize_samples(planned.task, samples, planned.config, ctx.seed, ctx.artifacts_dir)
+            # Its figures are drawn by `drawer` meanwhile (plotting.py); the task ends when they are written.
+            with collecting(drawer) as drawings:
+                run.summary = summarize_samples(planned.task, samples, planned.config, ctx.seed, ctx.artifacts_dir)
+            await finished(drawings)
             run.samples = samples
         else:
             raise TypeError(f"task {planned.name!r} returned {type(output).__name__}, not a list of sample records")
@@ -258,12 +262,14 @@ def evaluate(config: EvalConfig, command: str = "", progress: Progress | None = 
     run_dir = Path(config.output_path) / model_slug(config.model) / f"{started_at.strftime('%Y%m%dT%H%M%S')}-{run_id}"
     run_log = _RunLog(run_dir / RUN_LOG_FILENAME)
     pool = ModelPool(config, cache)
+    drawer = DrawingProcess()
     try:
         log.info("run %s: %s", run_id, redact_text(command or " ".join(sys.argv)))
         client = pool.open(config.model, config.backend, config.model_args)
         check_capabilities(planned, client.backend)
-        runs = asyncio.run(_run_all(planned, client, pool, config, run_dir, progress))
+        runs = asyncio.run(_run_all(planned, client, pool, config, run_dir, progress, drawer))
     finally:
+        drawer.close()
         progress.close()
         if cache is not None:
             cache.close()
@@ -308,7 +314,8 @@ class _RunLog(logging.FileHandler):
 
 
 async def _run_all(
-    planned: list[PlannedTask], client: ModelClient, pool: ModelPool, config: EvalConfig, run_dir: Path, progress: Progress
+    planned: list[PlannedTask], client: ModelClient, pool: ModelPool, config: EvalConfig, run_dir: Path, progress: Progress,
+    drawer: DrawingProcess | None = None,
 ) -> list[TaskRun]:
     contexts = []
     for p in planned:
@@ -347,7 +354,7 @@ async def _run_all(
     loop.set_default_executor(threads)  # what asyncio.to_thread (batches, lazy model loads) runs on
     stats_task = asyncio.create_task(_show_cache_stats(client, progress))
     try:
-        return list(await asyncio.gather(*(_run_task(p, c) for p, c in zip(planned, contexts))))
+        return list(await asyncio.gather(*(_run_task(p, c, drawer) for p, c in zip(planned, contexts))))
     except asyncio.CancelledError:
         interrupted = True
         threads.abandon()

@@ -12,13 +12,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import matplotlib
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+def _pyplot():  # type: ignore[no-untyped-def]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def plot_tendency_vs_factual(per_profession: list[dict[str, Any]], path: Path, title: str) -> None:
+    plt = _pyplot()
     figure, axes = plt.subplots(figsize=(6.5, 6))
     mapped = [row for row in per_profession if row.get("f_ipums") is not None]
     f = [row["f_ipums"] for row in mapped]
@@ -40,6 +45,7 @@ def plot_tendency_vs_factual(per_profession: list[dict[str, Any]], path: Path, t
 
 
 def plot_most_biased(per_profession: list[dict[str, Any]], path: Path, title: str, top: int = 20) -> None:
+    plt = _pyplot()
     mapped = [row for row in per_profession if row.get("m_minus_f_ipums") is not None]
     rows = sorted(mapped, key=lambda row: abs(row["m_minus_f_ipums"]), reverse=True)[:top][::-1]
     figure, axes = plt.subplots(figsize=(7, 0.3 * len(rows) + 1.5))

@@ -1,0 +1,52 @@
+"""Figures drawn now or in the run's drawing process (harness/plotting.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+from bench.harness.plotting import DrawingProcess, collecting, draw, finished
+
+
+def test_draw_outside_a_run_writes_at_once(tmp_path: Path) -> None:
+    target = tmp_path / "figure.txt"
+    draw(Path.write_text, target, "drawn")
+    assert target.read_text() == "drawn"
+
+
+def test_draw_without_a_process_inside_collecting_writes_at_once(tmp_path: Path) -> None:
+    target = tmp_path / "figure.txt"
+    with collecting(None) as pending:
+        draw(Path.write_text, target, "drawn")
+    assert pending == [] and target.read_text() == "drawn"
+
+
+def test_drawings_go_to_the_second_process_and_are_awaited(tmp_path: Path) -> None:
+    process = DrawingProcess()
+    try:
+        with collecting(process) as pending:
+            draw(Path.write_text, tmp_path / "a.txt", "first")
+            draw(Path.write_text, tmp_path / "b.txt", "second")
+        assert len(pending) == 2
+        asyncio.run(finished(pending))
+        assert (tmp_path / "a.txt").read_text() == "first" and (tmp_path / "b.txt").read_text() == "second"
+        worker = process.submit(os.getpid).result(timeout=60)
+        assert worker != os.getpid()
+    finally:
+        process.close()
+    # outside the block, draw is a plain call again
+    draw(Path.write_text, tmp_path / "c.txt", "third")
+    assert (tmp_path / "c.txt").read_text() == "third"
+
+
+def test_a_failed_drawing_raises_from_finished(tmp_path: Path) -> None:
+    process = DrawingProcess()
+    try:
+        with collecting(process) as pending:
+            draw(Path.write_text, tmp_path / "missing-folder" / "figure.txt", "x")
+        with pytest.raises(FileNotFoundError):
+            asyncio.run(finished(pending))
+    finally:
+        process.close()
