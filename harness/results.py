@@ -34,6 +34,7 @@ from typing import Any
 
 from bench.harness.atomic_files import write_bytes_atomic
 from bench.harness.errors import ResultFileError
+from bench.harness.json_files import parse_json, read_json
 from bench.harness.schema.document import SCHEMA_VERSION, ResultDocument, TaskResult
 
 __all__ = [
@@ -102,54 +103,12 @@ def _short(message: str, limit: int = 160) -> str:
     return message if len(message) <= limit else message[: limit - 3] + "..."
 
 
-MAX_NESTING = 100  # levels of lists/objects; a bench document needs about 10 (task extras included)
-
-
-def nesting_depth(value: Any, limit: int = MAX_NESTING) -> int:
-    """How deeply lists/dicts nest in `value` (0 for a scalar), counted without recursion; stops past `limit`."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, (dict, list)):
-            depth += 1
-            deepest = max(deepest, depth)
-            if deepest > limit:
-                return deepest
-            stack.extend((child, depth) for child in (item.values() if isinstance(item, dict) else item))
-    return deepest
-
-
-def _parse_json(text: str, what: str) -> Any:
-    """json.loads with every failure as one ResultFileError line; deep nesting is refused.
-
-    Deeply nested input would make json itself, or any recursive reader after it, raise
-    RecursionError; past MAX_NESTING levels it is not a bench document.
-    """
-    too_deep = ResultFileError(f"{what} is nested too deeply to be a bench document (more than {MAX_NESTING} levels)")
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ResultFileError(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno}") from exc
-    except RecursionError:
-        raise too_deep from None
-    if nesting_depth(value) > MAX_NESTING:
-        raise too_deep
-    return value
-
-
 def load_result(path: str | Path) -> dict[str, Any]:
     """Read and validate a result document (a result.json, or the run folder holding one) as a dict."""
     file = Path(path)
     if file.is_dir():
         file = file / RESULT_FILENAME
-    if not file.exists():
-        raise ResultFileError(f"result file {str(file)!r} does not exist")
-    try:
-        text = file.read_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ResultFileError(f"result file {str(file)!r} cannot be read: {exc}") from exc
-    document = _parse_json(text, f"result file {str(file)!r}")
+    document = read_json(file, "result file", ResultFileError)
     validate_result(document, where=f"result file {str(file)!r}")
     return document  # type: ignore[no-any-return]
 
@@ -220,7 +179,7 @@ def read_samples(folder: str | Path, task: TaskResult, *, label: str = "") -> di
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
-        record = _parse_json(line, f"{prefix}samples file {str(file)!r} line {number}")
+        record = parse_json(line, f"{prefix}samples file {str(file)!r} line {number}", ResultFileError)
         if not isinstance(record, dict) or "id" not in record:
             raise ResultFileError(f"{prefix}samples file {str(file)!r} line {number} has no \"id\"")
         key = str(record["id"])

@@ -18,10 +18,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SOURCE_ROOTS = ("harness", "tasks", "metrics", "arenas", "leaderboards")
 
 # The harness modules a plugin may use: the records and the client it awaits, its errors, result
-# documents (read by plugin sub-commands), the lm-eval bridge and the log-likelihood chooser. Never backends, the scheduler,
+# documents (read by plugin sub-commands), the JSON-file reader, the lm-eval bridge and the log-likelihood chooser. Never backends, the scheduler,
 # the cache, model loading or the registry: a plugin gets its model through TaskContext.
 TASK_API = frozenset(
-    {"requests", "task", "errors", "client", "results", "schema", "lm_eval_bridge", "progress", "choosing", "plotting"}
+    {"requests", "task", "errors", "client", "results", "schema", "lm_eval_bridge", "progress", "choosing", "plotting", "json_files"}
 )
 
 

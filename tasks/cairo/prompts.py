@@ -27,13 +27,13 @@ from functools import cache
 from pathlib import Path
 
 from bench.harness.errors import DataError
+from bench.harness.json_files import read_json
 from bench.metrics.cairo_bias import MisalignedLabelsError, check_aligned
 from bench.tasks.cairo.sources import (
     HUB,
     check_groups_layout,
     check_prompts_layout,
     load_published,
-    read_json,
 )
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -120,7 +120,7 @@ def group_prompts_from_files(
 
 @cache
 def _shipped(name: str) -> dict:  # type: ignore[type-arg]
-    return read_json(DATA_DIR / "prompts" / name)  # type: ignore[no-any-return]
+    return read_json(DATA_DIR / "prompts" / name, "prompt file", DataError)  # type: ignore[no-any-return]
 
 
 BOLD_TEST_PROMPTS = "prompts/BOLD/BOLD_test_prompts.json"
@@ -171,8 +171,8 @@ def _article(word: str) -> str:
 def holistic_prompts_built(split: str, group: str) -> GroupPrompts:
     """HolisticBias prompts for one split and group, built as the module docstring says."""
     root = DATA_DIR / "holistic_bias_v1.1"
-    descriptors = read_json(root / "descriptors.json")[SOURCE_GROUP["holistic"][group]]
-    templates = list(read_json(root / "sentence_templates.json"))
+    descriptors = read_json(root / "descriptors.json", "prompt file", DataError)[SOURCE_GROUP["holistic"][group]]
+    templates = list(read_json(root / "sentence_templates.json", "prompt file", DataError))
     offset = 0 if split == "valid" else 1
     chosen = templates[offset::2]
     prompts: list[str] = []

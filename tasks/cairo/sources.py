@@ -14,13 +14,13 @@ for a download, how to pass a local copy instead.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from bench.harness.errors import DataError
+from bench.harness.json_files import read_json
 
 CAIRO_REPO = "chandar-lab/CAIRO"
 CAIRO_COMMIT = "7c86420f2287d84099b685d828278a3bcdd1c123"
@@ -67,18 +67,6 @@ def download(repo_path: str, option: str) -> Path:
     return path
 
 
-def read_json(path: Path) -> Any:  # noqa: ANN401 - the caller checks the layout
-    """A JSON file, or one DataError line naming it."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise DataError(f"prompt file {path} not found") from exc
-    except IsADirectoryError as exc:
-        raise DataError(f"prompt file {path} is a folder, not a JSON file") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"prompt file {path} is not valid JSON: {exc}") from exc
-
-
 def check_prompts_layout(data: Any, where: str) -> dict[str, dict[str, list[str]]]:  # noqa: ANN401
     """`data` if it is {group: {set_name: [str, ...]}} with every set of a group as long as that
     group's `original_prompts`; otherwise one DataError naming the first problem."""
@@ -114,7 +102,7 @@ def check_groups_layout(data: Any, where: str) -> dict[str, list[str]]:  # noqa:
 
 @cache
 def _parsed(path: str, mtime_ns: int, size: int) -> Any:  # noqa: ANN401 - keyed on the file's state
-    return read_json(Path(path))
+    return read_json(path, "prompt file", DataError)
 
 
 def load_published(source: str, repo_path: str, option: str, *, local_name: str = "") -> Any:  # noqa: ANN401

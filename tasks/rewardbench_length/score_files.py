@@ -13,7 +13,6 @@ ids the responses do not have, responses the file does not cover (unless allowed
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from typing import Any
 
 import numpy as np
 from bench.harness.errors import DataError
+from bench.harness.json_files import read_json
 from bench.metrics.rewardbench_scoring import SUBSET_SECTION
 from bench.tasks.rewardbench_length.analysis import ScoredPairs, response_feature
 from bench.tasks.rewardbench_length.data import RewardBenchPair, columns_to_rows
@@ -63,12 +63,7 @@ def read_score_file(path: Path, only_model_type: str | None = None) -> ScoreFile
     """The checked contents of one score file; None when `only_model_type` is given and the file's
     `model_type` differs (checked first, so e.g. Custom Classifier files without scores are skipped)."""
     where = f"score file {str(path)!r}"
-    try:
-        document = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{where} cannot be read: {exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{where} is not valid JSON: {exc.msg} at line {exc.lineno}") from exc
+    document = read_json(path, "score file", DataError)
     scalars: Mapping[str, Any] = {}
     if only_model_type is not None:
         found = document.get("model_type") if isinstance(document, Mapping) else None

@@ -19,7 +19,6 @@ from bench.harness.results import (
     load_result,
     load_samples,
     model_slug,
-    nesting_depth,
     read_result,
     result_schema,
     validate_result,
@@ -214,11 +213,6 @@ def test_a_valid_document_with_a_deeply_nested_field_is_refused_before_any_recur
         else:
             with pytest.raises(ResultFileError, match=r"nested too deeply .*more than 100 levels"):
                 read_result(tmp_path)
-
-
-def test_nesting_depth_counts_lists_and_objects_without_recursion():
-    assert nesting_depth(1) == 0 and nesting_depth([]) == 1 and nesting_depth({"a": [1, {"b": []}]}) == 4
-    assert nesting_depth([[[]]]) == 3 and nesting_depth([[[]]], limit=1) == 2
 
 
 # ------------------------------------------------------------------------------ bench show / the eval table
