@@ -15,11 +15,19 @@ from collections.abc import Sequence
 import numpy as np
 
 
-def parity_gap(tendencies: Sequence[float]) -> float:
-    """mean_i |m_i|; needs at least one value, each in [-1, 1]."""
+def parity_gap_per_sample(tendencies: Sequence[float]) -> np.ndarray:
+    """|m_i| for every prompt (the per-sample values whose mean is the parity gap); each m_i in [-1, 1]."""
     m = np.asarray(tendencies, dtype=float)
-    if m.ndim != 1 or m.size == 0:
-        raise ValueError("parity gap needs a non-empty vector of tendencies")
+    if m.ndim != 1:
+        raise ValueError(f"tendencies must be a vector, got shape {m.shape}")
     if np.any(np.abs(m) > 1 + 1e-9):
         raise ValueError("tendencies must lie in [-1, 1]")
-    return float(np.abs(m).mean())
+    return np.abs(m)
+
+
+def parity_gap(tendencies: Sequence[float]) -> float:
+    """mean_i |m_i|; needs at least one value, each in [-1, 1]."""
+    gaps = parity_gap_per_sample(tendencies)
+    if gaps.size == 0:
+        raise ValueError("parity gap needs a non-empty vector of tendencies")
+    return float(gaps.mean())

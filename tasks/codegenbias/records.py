@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.metrics.fb_score import fb_score_per_sample
+from bench.metrics.parity_gap import parity_gap_per_sample
 from bench.tasks.codegenbias.dataset import ProbePrompt
 
 
@@ -46,7 +48,8 @@ def probe_fields(probe: ProbePrompt) -> dict[str, Any]:
 
 
 def _gap(m: float, reference: float | None) -> float | None:
-    return None if reference is None else abs(m - reference)
+    """The FB-Score's per-sample value |m - f| (metrics/fb_score.py); None without a reference."""
+    return None if reference is None else float(fb_score_per_sample([m], [reference])[0])
 
 
 def tendency_fields(m: float | None, probe: ProbePrompt) -> dict[str, Any]:
@@ -56,7 +59,7 @@ def tendency_fields(m: float | None, probe: ProbePrompt) -> dict[str, Any]:
     return {
         "m": m,
         "abs_m_minus_f_ipums": _gap(m, profession.factual_ipums),
-        "abs_m_minus_f": abs(m - profession.factual),
+        "abs_m_minus_f": _gap(m, profession.factual),
         "abs_m_minus_f_stat": _gap(m, profession.factual_stat),
-        "abs_m": abs(m),
+        "abs_m": float(parity_gap_per_sample([m])[0]),
     }

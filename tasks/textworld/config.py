@@ -33,14 +33,15 @@ class TextWorldConfig:
     trials: int = 1
     source_trials: int = 1
     max_steps: int = 40
-    choice_mode: ChoiceMode = "loglikelihood"
+    # The agent's knobs default to AgentSettings' own defaults (one place states them).
+    choice_mode: ChoiceMode = AgentSettings.choice_mode
     choice_normalize: str = "mean"
-    history_window: int = 6
-    show_admissible: bool = True
-    command_tokens: int = 24
-    memory_tokens: int = 160
-    max_tips: int = 8
-    max_reflections: int = 3
+    history_window: int = AgentSettings.history_window
+    show_admissible: bool = AgentSettings.show_admissible
+    command_tokens: int = AgentSettings.command_tokens
+    memory_tokens: int = AgentSettings.memory_tokens
+    max_tips: int = AgentSettings.max_tips
+    max_reflections: int = AgentSettings.max_reflections
     games_dir: str = ""
 
     def __post_init__(self) -> None:
