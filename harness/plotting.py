@@ -4,12 +4,16 @@ A task's summary draws each figure through `draw(function, *args)`, where `funct
 module-level function that writes one file (so it and its arguments can be pickled). Outside a run
 (`bench rescore`, `bench merge`, tests) `draw` calls it at once, as a plain call would.
 
-During `bench eval` the scheduler opens one `DrawingProcess` for the run and computes each task's
-summary inside `collecting(process)`: there `draw` hands the call to that process and returns, so
+During `bench eval` the scheduler computes each task's summary inside
+`collecting(drawing_process())`: there `draw` hands the call to that process and returns, so
 matplotlib's import and rendering use the second core while the main process goes on with the
 other tasks. The scheduler then awaits the task's figures (`finished`) before the task counts as
 done: a figure that fails to draw fails its task, as before, and every figure is on disk when the
 result document is written. The metrics never depend on a figure.
+
+The drawing process is one per bench process, started on the first figure and kept for later runs
+in the same process (tests, sweeps run `evaluate` many times: matplotlib is imported once, not per
+run). It ends with the bench process; an idle one costs nothing.
 """
 
 from __future__ import annotations
@@ -29,22 +33,28 @@ DRAW_TIMEOUT_S = 300.0  # one figure; matplotlib draws one in well under a secon
 
 
 def _ignore_interrupts() -> None:
-    # Ctrl-C reaches the whole process group; the run's own process handles it and closes the pool.
+    # Ctrl-C reaches the whole process group; the bench process handles it (cancelling the figures
+    # not yet started) and the worker ends with it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class DrawingProcess:
-    """One worker process for a run's figures, started on the first figure (spawned: the run's own
-    process has threads, which a fork would copy half-way)."""
+    """One worker process for figures, started on the first figure (spawned: the bench process has
+    threads, which a fork would copy half-way). A worker that died (killed, out of memory) fails
+    the figures it held; the next figure starts a new one."""
 
     def __init__(self) -> None:
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
 
     def submit(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> concurrent.futures.Future[T]:
-        if self._pool is None:
-            self._pool = concurrent.futures.ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_interrupts
-            )
+        if self._pool is not None:
+            try:
+                return self._pool.submit(function, *args, **kwargs)
+            except concurrent.futures.BrokenExecutor:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = concurrent.futures.ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_interrupts
+        )
         return self._pool.submit(function, *args, **kwargs)
 
     def close(self) -> None:
@@ -52,6 +62,14 @@ class DrawingProcess:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+_shared = DrawingProcess()
+
+
+def drawing_process() -> DrawingProcess:
+    """This bench process's drawing process (its worker starts on the first figure)."""
+    return _shared
 
 
 _collector: ContextVar[tuple[DrawingProcess, list[concurrent.futures.Future[None]]] | None] = ContextVar(

@@ -40,7 +40,7 @@ from bench.harness.config import EvalConfig, build_task_config, check_output_loc
 from bench.harness.embedded_model import bench_cache_dir
 from bench.harness.errors import EXIT_TASK, BackendError, BenchError, CapabilityError, ConfigError
 from bench.harness.heap import release_free_heap
-from bench.harness.plotting import DrawingProcess, collecting, finished
+from bench.harness.plotting import DrawingProcess, collecting, drawing_process, finished
 from bench.harness.progress import Progress
 from bench.harness.provenance import environment
 from bench.harness.redaction import redact_secrets, redact_text
@@ -262,14 +262,12 @@ def evaluate(config: EvalConfig, command: str = "", progress: Progress | None = 
     run_dir = Path(config.output_path) / model_slug(config.model) / f"{started_at.strftime('%Y%m%dT%H%M%S')}-{run_id}"
     run_log = _RunLog(run_dir / RUN_LOG_FILENAME)
     pool = ModelPool(config, cache)
-    drawer = DrawingProcess()
     try:
         log.info("run %s: %s", run_id, redact_text(command or " ".join(sys.argv)))
         client = pool.open(config.model, config.backend, config.model_args)
         check_capabilities(planned, client.backend)
-        runs = asyncio.run(_run_all(planned, client, pool, config, run_dir, progress, drawer))
+        runs = asyncio.run(_run_all(planned, client, pool, config, run_dir, progress, drawing_process()))
     finally:
-        drawer.close()
         progress.close()
         if cache is not None:
             cache.close()

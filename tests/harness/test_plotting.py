@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures.process
 import os
 from pathlib import Path
 
 import pytest
-from bench.harness.plotting import DrawingProcess, collecting, draw, finished
+from bench.harness.plotting import DrawingProcess, collecting, draw, drawing_process, finished
 
 
 def test_draw_outside_a_run_writes_at_once(tmp_path: Path) -> None:
@@ -50,3 +51,22 @@ def test_a_failed_drawing_raises_from_finished(tmp_path: Path) -> None:
             asyncio.run(finished(pending))
     finally:
         process.close()
+
+
+def test_a_dead_worker_is_replaced_on_the_next_figure(tmp_path: Path) -> None:
+    process = DrawingProcess()
+    try:
+        first = process.submit(os.getpid).result(timeout=60)
+        os.kill(first, 9)
+        # The figure sent while the pool has not yet noticed the death fails; then a new worker draws.
+        try:
+            worker = process.submit(os.getpid).result(timeout=60)
+        except concurrent.futures.process.BrokenProcessPool:
+            worker = process.submit(os.getpid).result(timeout=60)
+        assert worker not in (first, os.getpid())
+    finally:
+        process.close()
+
+
+def test_the_scheduler_draws_in_one_process_for_every_run() -> None:
+    assert drawing_process() is drawing_process()
