@@ -76,13 +76,6 @@ class Progress:
                 self._counters[name].rich_id = bar.add_task(name, total=total)
         self._draw(force=True)
 
-    def set_total(self, name: str, total: int) -> None:
-        with self._lock:
-            counter = self._counters.setdefault(name, _Counter(0, None))
-            counter.total = total
-            if self._rich is not None and counter.rich_id is not None:
-                self._rich.update(counter.rich_id, total=total)
-
     def advance(self, name: str, n: int = 1) -> None:
         with self._lock:
             counter = self._counters.get(name)

@@ -142,27 +142,6 @@ def rewardbench_score(
     return RewardBenchScore(overall, sections, accuracy, tuple(sections))
 
 
-def overall_sample_weights(subsets: Sequence[str], xstest_weights: XstestWeights = "paper") -> NDArray[np.float64]:
-    """Per-pair weights w_i with mean_i(w_i * correct_i) == overall score (0-100), for the rows given:
-
-        w_i = 100 * N * (n_s / sum_{s' in S} n_s') / (K * rows_s)      s = subset_i, S its section,
-                                                                       K = sections present
-
-    so a paired test on w_i * correct_i tests the overall score itself.
-    """
-    counts = example_counts(xstest_weights)
-    names = [str(s) for s in subsets]
-    rows = {s: names.count(s) for s in set(names)}
-    present_sections = {section_of(s) for s in names}
-    section_total = {
-        section: sum(counts[s] for s in SECTIONS[section] if s in rows) for section in present_sections
-    }
-    n, k = len(names), len(present_sections)
-    return np.array(
-        [100.0 * n * counts[s] / section_total[section_of(s)] / (k * rows[s]) for s in names], dtype=float
-    )
-
-
 @dataclass(frozen=True)
 class ScoreInterval:
     """A bootstrap interval of a RewardBench score (0-100) and the bootstrap standard error."""

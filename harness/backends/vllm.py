@@ -93,8 +93,6 @@ class VLLMBackend(Backend):
             backend_args=recorded, revision=revision, dtype=dtype, device=_vllm_device(),
             architecture=_architecture(self.source, config),
         )
-        self._dtype = dtype
-        self._architectures = config.architectures or []
         self._engine: Any = None
         # log-likelihood requests' prompt tokens served from vLLM's prefix cache, and requests run
         # again because the cache covered their continuation (for tests and benchmarks)

@@ -126,10 +126,6 @@ class MethodOutcome:
     calibrated_pairs: int  # pairs whose rewards the method changed (RC-Mean leaves sparse windows raw)
     extra: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def margins(self) -> FloatArray:
-        return self.chosen - self.rejected
-
 
 def response_feature(texts: Sequence[str], feature: str, tokenizer: Any = None) -> FloatArray:
     """Length feature of each response: characters (default), tokens (needs a tokenizer), markdown elements."""
