@@ -116,12 +116,13 @@ async def settle_imports(ctx: TaskContext) -> None:
 
 async def run_lm_eval(ctx: TaskContext, specs: list[Any], *, include_path: str | None = None,
                       num_fewshot: int | None = None, bootstrap_iters: int = 0,
-                      observe: Any = None) -> list[dict[str, Any]]:
+                      observe: Any = None, targets: bool = False) -> list[dict[str, Any]]:
     """Run lm-eval task `specs` (names or inline config dicts) through bench's model; the records.
 
     The first `ctx.limit` documents of each task are walked in order (so few-shot prompts are the
     unsharded run's); under `--shard` only this shard's documents are sent to the model and kept.
-    `observe(instance, request, answer)` sees every answered request (BenchLM)."""
+    `observe(instance, request, answer)` sees every answered request (BenchLM). With `targets`, each
+    record keeps its document's target as lm-eval logs it (field "gold"; e.g. for a majority baseline)."""
     loop = asyncio.get_running_loop()
 
     def evaluate() -> tuple[dict[str, Any], dict[str, set[int]] | None]:
@@ -141,7 +142,7 @@ async def run_lm_eval(ctx: TaskContext, specs: list[Any], *, include_path: str |
 
     await settle_imports(ctx)
     results, selection = await asyncio.to_thread(evaluate)
-    records = _records(results, ctx.log_samples)
+    records = _records(results, ctx.log_samples, targets)
     if selection is not None:
         records = [r for r in records if r["doc_id"] in selection.get(r["task"], ())]
     return records
@@ -161,8 +162,12 @@ def _task_manager(include_path: str | None, specs: list[Any]) -> Any:
     return TaskManager(include_path=include_path, include_defaults=bool(names))
 
 
-def lm_eval_metrics(samples: list[dict[str, Any]], bootstrap_iters: int) -> tuple[list[MetricValue], list[str]]:
-    """(metrics recomputed from the records with lm-eval's aggregation and stderr, names that cannot be)."""
+def lm_eval_metrics(samples: list[dict[str, Any]], bootstrap_iters: int,
+                    own_interval: Callable[[str], bool] | None = None) -> tuple[list[MetricValue], list[str]]:
+    """(metrics recomputed from the records with lm-eval's aggregation and stderr, names that cannot be).
+
+    lm-eval's stderr (a bootstrap of `bootstrap_iters` resamples for some aggregations) is not computed
+    for the metrics `own_interval(name)` marks: the caller gives those its own interval."""
     import lm_eval.api.metrics  # noqa: F401 - registers the aggregations
     from lm_eval.api.metrics import stderr_for_metric
     from lm_eval.api.registry import get_aggregation
@@ -182,7 +187,8 @@ def lm_eval_metrics(samples: list[dict[str, Any]], bootstrap_iters: int) -> tupl
         value = agg(values)
         task_name, metric = name.split("/", 1)
         iters = min(bootstrap_iters, 100) if metric.split(",")[0] in ("bleu", "chrf", "chrf++", "ter") else bootstrap_iters
-        stderr_fn = stderr_for_metric(agg, iters) if iters > 0 else None
+        skip = iters <= 0 or (own_interval is not None and own_interval(name))
+        stderr_fn = None if skip else stderr_for_metric(agg, iters)
         stderr = stderr_fn(values) if stderr_fn is not None and len(values) > 1 else None
         direction = {True: "higher", False: "lower"}.get(higher, "none")  # type: ignore[arg-type]
         numeric = all(isinstance(v, (int, float)) for v in values)
@@ -244,7 +250,7 @@ def _aggregation_name(entry: Any, metric: str) -> str | None:
     return next((name for name in AGGREGATION_REGISTRY if AGGREGATION_REGISTRY.get(name) is function), None)
 
 
-def _records(results: dict[str, Any], log_samples: bool) -> list[dict[str, Any]]:
+def _records(results: dict[str, Any], log_samples: bool, targets: bool = False) -> list[dict[str, Any]]:
     records: dict[str, dict[str, Any]] = {}
     for task_name, logged in results.get("samples", {}).items():
         config = results.get("configs", {}).get(task_name, {})
@@ -257,6 +263,8 @@ def _records(results: dict[str, Any], log_samples: bool) -> list[dict[str, Any]]
                 "id": key, "task": task_name, "doc_id": entry["doc_id"], "aggregation": {},
                 "lm_eval_version": {task_name: version},
             })
+            if targets:
+                record["gold"] = json_safe(entry.get("target"))
             filter_name = entry.get("filter", "none")
             for metric in entry.get("metrics", []):
                 if metric not in entry:

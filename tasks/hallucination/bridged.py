@@ -129,7 +129,8 @@ def lm_eval_spec(probe: Probe, data: str, shots: int, max_tokens: int, bertscore
     if config.get("output_type") == "generate_until":
         config["generation_kwargs"] = {**(config.get("generation_kwargs") or {}), "max_gen_toks": max_tokens}
     process = config.get("process_results")
-    uses_bertscore = any(str(m.get("metric", "")).startswith("bertscore") for m in config.get("metric_list") or [])
+    # lm-eval's cnn_dailymail BERTScore (the leaderboard's XSum YAML scores its own, summary_metrics.py)
+    uses_bertscore = not probe.lm_eval.yaml.startswith("lm_eval_yaml/") and any(str(m.get("metric", "")).startswith("bertscore") for m in config.get("metric_list") or [])
     if uses_bertscore and callable(process) and (bertscore == "off" or (bertscore == "auto" and not bertscore_available())):
         config["process_results"] = without_bertscore(process)
         config["metric_list"] = [m for m in config["metric_list"] if not str(m.get("metric", "")).startswith("bertscore")]

@@ -1,39 +1,39 @@
 """The probe table: one row per hallucination task of Huang et al. (Findings of ACL 2025), with the
 Hallucinations Leaderboard's settings (Hong et al. 2024) for shots, prompts, stops and metrics.
 
-Each `Probe` says where its data comes from (hub id, config, split; the shipped sample file), how
-a row becomes an item, how the prompt is built, and how an answer is scored:
+Every probe but SQuAD v2 carries an `LmEvalSource` and runs an lm-eval task definition (YAML and
+utils: prompt, few-shot sampling, filters, metrics) through the lm_eval bridge:
+- lm-eval's own (nq_open, triviaqa, truthfulqa mc1/mc2/gen, race, inverse_scaling_memo_trap,
+  cnn_dailymail, ifeval), with the leaderboard's shots;
+- the leaderboard's own YAMLs of the tasks lm-eval lacks, shipped in lm_eval_yaml/ (PopQA, XSum,
+  FaithDial, HaluEval QA/dialogue/summarisation, FEVER, True-False), with their `*_sample.yaml`
+  variants that read the shipped samples offline (data=sample).
+Their prompt fields below only record the YAML's values (tested equal to it).
 
-    kind        request         per-sample score                                   metric
-    exact_match generation      lm-eval exact match vs any gold (metrics.hallucination_qa)  exact_match
-    contains    generation      any gold answer occurs in the answer (PopQA)       accuracy
-    squad       generation      SQuAD v2 exact / F1 ("unanswerable" = no answer)    exact, f1
-    rouge       generation      ROUGE-L F1 vs the reference (rouge_score)           rougeL
-    choice      log-likelihood  argmax choice == gold                              acc
-    mc2         log-likelihood  probability mass on the true answers              mc2
-    detection   log-likelihood  argmax choice == gold, with majority baseline      acc
-    truthfulqa_gen generation   lm-eval's BLEU/ROUGE true-vs-false references      rougeL_acc (+ bleu/rouge1/2)
-    ifeval      generation      lm-eval's instruction checkers                     prompt_level_strict_acc (+ 3)
+SQuAD v2 is written here (prompt_source "reconstructed"): lm-eval's squadv2 scores through
+`evaluate.load("squad_v2")`, a hub download, so it cannot run offline. Its prompt is
+description + demo_1 + fewshot_delimiter + ... + demo_k + fewshot_delimiter + query, a demo being
+query + target_delimiter + target (lm-eval's layout), scored by bench.metrics.hallucination_qa.
 
-Probes lm-eval defines (nq_open, triviaqa, truthfulqa_mc1/mc2/gen, race, inverse_scaling_memo_trap,
-cnn_dailymail, ifeval) carry an `LmEvalSource`: they run lm-eval's own task definition (its YAML
-and utils: prompt, few-shot sampling, filters, metrics) through the lm_eval bridge, with the
-leaderboard's shots; their prompt fields below only record lm-eval's values (tested equal to the
-YAML). The others are written here (marked "reconstructed" in `prompt_source`), since the
-leaderboard's fork that defined them is not available to us; SQuAD v2 stays here too (lm-eval's
-squadv2 scores through `evaluate.load("squad_v2")`, a hub download, so it cannot run offline).
-A prompt is: description + demo_1 + fewshot_delimiter + ... + demo_k + fewshot_delimiter + query,
-a demo being query + target_delimiter + target (lm-eval's layout).
+    kind            request         scoring
+    exact_match     generation      lm-eval exact match vs any gold after its filters
+    squad           generation      SQuAD v2 exact / F1 ("unanswerable" = no answer), bench's
+    rouge           generation      ROUGE (lm-eval's cnn_dailymail; the leaderboard's XSum: x100)
+    choice          log-likelihood  argmax choice == gold
+    mc2             log-likelihood  probability mass on the true answers
+    detection       log-likelihood  argmax of two labels == gold, with the majority baseline
+    judgement       generation      a written Yes/No (HaluEval's parser), with the majority baseline
+    truthfulqa_gen  generation      lm-eval's BLEU/ROUGE true-vs-false references
+    ifeval          generation      lm-eval's instruction checkers
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Kind = Literal["exact_match", "contains", "squad", "rouge", "choice", "mc2", "detection", "truthfulqa_gen", "ifeval"]
+Kind = Literal["exact_match", "squad", "rouge", "choice", "mc2", "detection", "judgement", "truthfulqa_gen", "ifeval"]
 Category = Literal["factuality", "faithfulness"]
 Row = Mapping[str, Any]
 Item = dict[str, Any]  # id, fields the templates use, and golds | choices + gold (+ labels)
@@ -53,7 +53,8 @@ class LmEvalSource:
     normalisation: str = ""
     sample_yaml: str | None = None  # data=sample runs this YAML (its own local dataset) instead of `splits`
     proportions: tuple[str, ...] = ()  # metrics whose per-document values are 0/1 (Wilson interval)
-    unit_means: tuple[str, ...] = ()  # metrics whose per-document values lie in [0, 1] (bootstrap interval)
+    unit_means: tuple[str, ...] = ()  # metrics whose per-document values lie in `mean_range` (bootstrap interval)
+    mean_range: tuple[float, float] = (0.0, 1.0)  # the range of the `unit_means` (the leaderboard's ROUGE: x100)
 
     @property
     def key(self) -> str:
@@ -81,7 +82,6 @@ class Probe:
     target_delimiter: str = " "
     stops: tuple[str, ...] = ()
     max_tokens: int = 32
-    regexes_to_ignore: tuple[str, ...] = ()
     prompt_source: str = "lm-eval"
     from_hub: Callable[[Row, int], Item] | None = None
     from_sample: Callable[[Row, int], Item] | None = None
@@ -91,81 +91,20 @@ class Probe:
     def headline(self) -> str:
         if self.lm_eval is not None:
             return self.lm_eval.metric.split(",")[0]
-        return {"exact_match": "exact_match", "contains": "accuracy", "squad": "f1", "rouge": "rougeL",
-                "choice": "acc", "mc2": "mc2", "detection": "acc"}[self.kind]
+        assert self.kind == "squad", f"{self.name}: only SQuAD v2 is scored by bench itself"
+        return "f1"
 
     @property
     def generates(self) -> bool:
-        return self.kind in ("exact_match", "contains", "squad", "rouge", "truthfulqa_gen", "ifeval")
+        return self.kind in ("exact_match", "squad", "rouge", "judgement", "truthfulqa_gen", "ifeval")
 
 
-# ---- row -> item mappers (hub schema; the shipped samples use the hub schema where it is simple) ----
-
-def _popqa(row: Row, i: int) -> Item:
-    answers = row.get("possible_answers", row.get("answer"))
-    if isinstance(answers, str):
-        answers = json.loads(answers)
-    return {"id": str(row.get("id", f"popqa-{i}")), "question": row["question"], "golds": list(answers),
-            "answer": answers[0]}
-
+# ---- row -> item mapper of the one probe written here (SQuAD v2; hub schema, also the shipped sample's) ----
 
 def _squad(row: Row, i: int) -> Item:
     texts = list(row["answers"]["text"])
     return {"id": str(row.get("id", f"squad-{i}")), "title": row.get("title", ""), "context": row["context"],
             "question": row["question"], "golds": texts or [""], "answer": texts[0] if texts else "unanswerable"}
-
-
-def _yes_no(flag: Any) -> int:
-    """0 = " Yes" (hallucinated), 1 = " No"."""
-    return 0 if str(flag).strip().lower() in ("yes", "true", "1") else 1
-
-
-def _halu_qa(row: Row, i: int) -> Item:
-    gold = _yes_no(row["hallucination"])
-    return {"id": str(row.get("id", f"hqa-{i}")), "knowledge": row["knowledge"], "question": row["question"],
-            "answer": row["answer"], "choices": ["Yes", "No"], "gold": gold}
-
-
-def _halu_dialogue(row: Row, i: int) -> Item:
-    gold = _yes_no(row["hallucination"])
-    return {"id": str(row.get("id", f"hdi-{i}")), "knowledge": row["knowledge"], "dialogue": row["dialogue_history"],
-            "response": row["response"], "choices": ["Yes", "No"], "gold": gold}
-
-
-def _halu_summary(row: Row, i: int) -> Item:
-    gold = _yes_no(row["hallucination"])
-    return {"id": str(row.get("id", f"hsu-{i}")), "document": row["document"], "summary": row["summary"],
-            "choices": ["Yes", "No"], "gold": gold}
-
-
-def _faithdial(row: Row, i: int) -> Item:
-    history = row["history"]
-    tags = row.get("BEGIN") or []
-    gold = 0 if "Hallucination" in tags else 1
-    return {"id": str(row.get("id", f"fd-{i}")), "knowledge": row["knowledge"],
-            "history": history[-1] if isinstance(history, list) and history else str(history),
-            "response": row["response"], "choices": ["Yes", "No"], "gold": gold, "label": ["Yes", "No"][gold]}
-
-
-def _fever(row: Row, i: int) -> Item:
-    gold = 0 if str(row["label"]).upper().startswith("SUPPORT") else 1
-    return {"id": str(row.get("id", f"fever-{i}")), "claim": row["claim"], "choices": ["SUPPORTS", "REFUTES"],
-            "gold": gold, "label": ["SUPPORTS", "REFUTES"][gold]}
-
-
-def _true_false(row: Row, i: int) -> Item:
-    gold = 0 if int(row["label"]) == 1 else 1
-    return {"id": str(row.get("id", f"tf-{i}")), "statement": row["statement"], "choices": ["True", "False"],
-            "gold": gold, "label": ["True", "False"][gold]}
-
-
-def _xsum(row: Row, i: int) -> Item:
-    return {"id": str(row.get("id", f"xsum-{i}")), "document": row["document"], "golds": [row["summary"]],
-            "answer": row["summary"]}
-
-
-def _shipped_qa(row: Row, i: int) -> Item:
-    return {"id": row["id"], "question": row["question"], "golds": list(row["answer"]), "answer": row["answer"][0]}
 
 
 _TRUTHFUL_PRIMER = (
@@ -182,11 +121,16 @@ _TRUTHFUL_PRIMER = (
     "Q: Where were the 1992 Olympics held?\n"
     "A: The 1992 Olympics were held in Barcelona, Spain."
 )
-_JUDGE = "Answer Yes if it contains information that is not supported by the knowledge, else No."
 
 
 _EXACT = ("lm-eval exact_match after filters remove_whitespace, take_first: ignore_case, ignore_punctuation{}; "
           "equal to any gold")
+
+
+_CHOICES = "argmax of summed log-likelihoods of target_delimiter + choice, choices [{}]; majority baseline beside it"
+_HALUEVAL = ("the leaderboard's HaluEval parser on the first line of the greedy judgement: exactly one of the "
+             "case-sensitive words Yes / No, else malformed (correctness 0, acc 0, no em); acc = em of a well-formed "
+             "judgement; majority baseline beside it")
 
 
 def _nq_probe(shots: int) -> Probe:
@@ -196,7 +140,6 @@ def _nq_probe(shots: int) -> Probe:
         hub_path="google-research-datasets/nq_open", hub_config=None, hub_split="validation", fewshot_split="train",
         sample_file="closed_book_qa.jsonl", shots=shots, query="Q: {{question}}?\nA:", target="{{answer}}",
         instruction="Answer these questions:\n\n", fewshot_delimiter="\n", stops=("\n", ".", ","), max_tokens=256,
-        regexes_to_ignore=(NQ_ARTICLES,),
         lm_eval=LmEvalSource("nq_open/nq_open.yaml", "nq_open", "exact_match,remove_whitespace",
                              (("train", "closed_book_qa.jsonl"), ("validation", "closed_book_qa.jsonl")),
                              _EXACT.format(f", regexes_to_ignore {[NQ_ARTICLES]}"), proportions=("exact_match",)),
@@ -219,12 +162,14 @@ def _trivia_probe(shots: int) -> Probe:
 PROBE_LIST: tuple[Probe, ...] = (
     _nq_probe(8), _nq_probe(64), _trivia_probe(8), _trivia_probe(64),
     Probe(
-        name="hallu_popqa", category="factuality", subcategory="closed-book QA", kind="contains",
-        description="PopQA long-tail entity QA, 15-shot, answer contains a gold alias (hallucination suite)",
+        name="hallu_popqa", category="factuality", subcategory="closed-book QA", kind="exact_match",
+        description="PopQA long-tail entity QA, 8-shot, exact match vs any answer (leaderboard popqa YAML; factuality)",
         hub_path="akariasai/PopQA", hub_config=None, hub_split="test", fewshot_split=None,
-        sample_file="closed_book_qa.jsonl", shots=15, query="Q: {question}\nA:", target="{answer}",
-        fewshot_delimiter="\n", stops=("\n",), prompt_source="reconstructed (PopQA paper's Q/A few-shot format)",
-        from_hub=_popqa, from_sample=_shipped_qa,
+        sample_file="closed_book_qa.jsonl", shots=8, query="Q: {{question}}?\nA:", target="{{possible_answers}}",
+        instruction="Answer these questions:\n\n", fewshot_delimiter="\n", stops=("\n", ".", ","), max_tokens=256,
+        lm_eval=LmEvalSource("lm_eval_yaml/hallu_popqa.yaml", "hallu_popqa", "exact_match,remove_whitespace",
+                             (("test", "closed_book_qa.jsonl"),), _EXACT.format(f", regexes_to_ignore {[NQ_ARTICLES]}"),
+                             sample_yaml="lm_eval_yaml/hallu_popqa_sample.yaml", proportions=("exact_match",)),
     ),
     Probe(
         name="hallu_truthfulqa_mc1", category="factuality", subcategory="closed-book QA", kind="choice",
@@ -259,11 +204,15 @@ PROBE_LIST: tuple[Probe, ...] = (
     ),
     Probe(
         name="hallu_xsum", category="faithfulness", subcategory="summarisation", kind="rouge",
-        description="XSum one-sentence summaries, 2-shot, ROUGE-L (hallucination suite, faithfulness)",
+        description="XSum one-sentence summaries, 2-shot, ROUGE-L x100 (leaderboard xsum YAML; faithfulness)",
         hub_path="EdinburghNLP/xsum", hub_config=None, hub_split="test", fewshot_split="train",
-        sample_file="xsum.jsonl", shots=2, query="Article: {document}\nSummarize the article in one sentence. Summary:",
-        target="{answer}", stops=("\n",), max_tokens=64, prompt_source="reconstructed (leaderboard XSum settings)",
-        from_hub=_xsum, from_sample=_xsum,
+        sample_file="xsum.jsonl", shots=2, query="Document: {{document}}\nSummary:", target="{{summary}}",
+        stops=("\n",), max_tokens=256,
+        lm_eval=LmEvalSource("lm_eval_yaml/hallu_xsum.yaml", "hallu_xsum", "rougeL", (("test", "xsum.jsonl"),),
+                             "the leaderboard's xsum: rouge_score ROUGE-1/2/Lsum F1 x100, no stemming (t5 style); "
+                             "data=hub adds factKB and BERTScore (local checkpoints), the shipped sample ROUGE only",
+                             sample_yaml="lm_eval_yaml/hallu_xsum_sample.yaml",
+                             unit_means=("rouge1", "rouge2", "rougeL"), mean_range=(0.0, 100.0)),
     ),
     Probe(
         name="hallu_cnn_dailymail", category="faithfulness", subcategory="summarisation", kind="rouge",
@@ -317,53 +266,69 @@ PROBE_LIST: tuple[Probe, ...] = (
     ),
     Probe(
         name="hallu_faithdial", category="faithfulness", subcategory="hallucination detection", kind="detection",
-        description="FaithDial: is the response unfaithful to the knowledge? 8-shot, accuracy + majority baseline",
+        description="FaithDial: is the response hallucinated? 8-shot, false/true accuracy + majority baseline (leaderboard)",
         hub_path="McGill-NLP/FaithDial", hub_config=None, hub_split="test", fewshot_split="train",
         sample_file="faithdial.jsonl", shots=8,
-        query="Knowledge: {knowledge}\nUser: {history}\nResponse: {response}\nIs the response hallucinated? "
-        + _JUDGE + "\nAnswer:", target="{label}", prompt_source="reconstructed", from_hub=_faithdial,
-        from_sample=_faithdial,
+        query="leaderboard_prompts.faithdial_text: #Knowledge#, #Dialogue History# ([Human]/[Assistant] turns), "
+              "#Response#, then #Hallucinated#:", target="leaderboard_prompts.faithdial_target: true | false",
+        lm_eval=LmEvalSource("lm_eval_yaml/hallu_faithdial.yaml", "hallu_faithdial", "acc",
+                             (("test", "faithdial.jsonl"),), _CHOICES.format('"false", "true"'),
+                             sample_yaml="lm_eval_yaml/hallu_faithdial_sample.yaml", proportions=("acc",)),
     ),
     Probe(
-        name="hallu_halueval_qa", category="faithfulness", subcategory="hallucination detection", kind="detection",
-        description="HaluEval QA: does the answer hallucinate? 0-shot, accuracy + majority baseline",
+        name="hallu_halueval_qa", category="faithfulness", subcategory="hallucination detection", kind="judgement",
+        description="HaluEval QA: does the answer hallucinate? 0-shot, written Yes/No judged by the leaderboard's parser, accuracy",
         hub_path="pminervini/HaluEval", hub_config="qa_samples", hub_split="data", fewshot_split=None,
         sample_file="halueval_qa.jsonl", shots=0,
-        query="Knowledge: {knowledge}\nQuestion: {question}\nAnswer: {answer}\nIs the answer hallucinated? "
-        + _JUDGE + "\nJudgement:", target="", prompt_source="reconstructed", from_hub=_halu_qa, from_sample=_halu_qa,
+        query="leaderboard_prompts.halueval_qa_text: HaluEval's judge instructions, then #Knowledge#, #Question#, #Answer#, "
+              "#Your Judgement#:", target="leaderboard_prompts.halueval_target: Yes | No",
+        stops=("\n", "."), max_tokens=256,
+        lm_eval=LmEvalSource("lm_eval_yaml/hallu_halueval_qa.yaml", "hallu_halueval_qa", "acc", (("data", "halueval_qa.jsonl"),),
+                             _HALUEVAL, sample_yaml="lm_eval_yaml/hallu_halueval_qa_sample.yaml",
+                             proportions=("acc", "correctness", "em")),
     ),
     Probe(
-        name="hallu_halueval_dialogue", category="faithfulness", subcategory="hallucination detection", kind="detection",
-        description="HaluEval dialogue: does the response hallucinate? 0-shot, accuracy + majority baseline",
+        name="hallu_halueval_dialogue", category="faithfulness", subcategory="hallucination detection", kind="judgement",
+        description="HaluEval dialogue: does the response hallucinate? 0-shot, written Yes/No judged by the leaderboard's parser, accuracy",
         hub_path="pminervini/HaluEval", hub_config="dialogue_samples", hub_split="data", fewshot_split=None,
         sample_file="halueval_dialogue.jsonl", shots=0,
-        query="Knowledge: {knowledge}\nDialogue: {dialogue}\nResponse: {response}\nIs the response hallucinated? "
-        + _JUDGE + "\nJudgement:", target="", prompt_source="reconstructed", from_hub=_halu_dialogue,
-        from_sample=_halu_dialogue,
+        query="leaderboard_prompts.halueval_dialogue_text: HaluEval's judge instructions, then #Knowledge#, #Dialogue History#, #Response#, "
+              "#Your Judgement#:", target="leaderboard_prompts.halueval_target: Yes | No",
+        stops=("\n", "."), max_tokens=256,
+        lm_eval=LmEvalSource("lm_eval_yaml/hallu_halueval_dialogue.yaml", "hallu_halueval_dialogue", "acc", (("data", "halueval_dialogue.jsonl"),),
+                             _HALUEVAL, sample_yaml="lm_eval_yaml/hallu_halueval_dialogue_sample.yaml",
+                             proportions=("acc", "correctness", "em")),
     ),
     Probe(
         name="hallu_halueval_summarization", category="faithfulness", subcategory="hallucination detection",
-        kind="detection",
-        description="HaluEval summarisation: does the summary hallucinate? 0-shot, accuracy + majority baseline",
+        kind="judgement",
+        description="HaluEval summarisation: does the summary hallucinate? 0-shot, written Yes/No judged by the leaderboard's parser, accuracy",
         hub_path="pminervini/HaluEval", hub_config="summarization_samples", hub_split="data", fewshot_split=None,
         sample_file="halueval_summarization.jsonl", shots=0,
-        query="Document: {document}\nSummary: {summary}\nIs the summary hallucinated? Answer Yes if it contains "
-        "information that is not supported by the document, else No.\nJudgement:", target="",
-        prompt_source="reconstructed", from_hub=_halu_summary, from_sample=_halu_summary,
+        query="leaderboard_prompts.halueval_summarization_text: HaluEval's judge instructions, then #Document#, #Summary#, "
+              "#Your Judgement#:", target="leaderboard_prompts.halueval_target: Yes | No",
+        stops=("\n", "."), max_tokens=256,
+        lm_eval=LmEvalSource("lm_eval_yaml/hallu_halueval_summarization.yaml", "hallu_halueval_summarization", "acc", (("data", "halueval_summarization.jsonl"),),
+                             _HALUEVAL, sample_yaml="lm_eval_yaml/hallu_halueval_summarization_sample.yaml",
+                             proportions=("acc", "correctness", "em")),
     ),
     Probe(
         name="hallu_fever", category="factuality", subcategory="fact-checking", kind="detection",
-        description="FEVER claims, closed-book, 16-shot, SUPPORTS/REFUTES accuracy + majority baseline",
+        description="FEVER claims, closed-book, 16-shot, supported/refuted accuracy + majority baseline (leaderboard)",
         hub_path="pminervini/hl-fever", hub_config="v1.0", hub_split="dev", fewshot_split="train",
-        sample_file="fever.jsonl", shots=16, query="Claim: {claim}\nLabel:", target="{label}",
-        prompt_source="reconstructed", from_hub=_fever, from_sample=_fever,
+        sample_file="fever.jsonl", shots=16, query="Claim: {{claim}}\nLabel:", target="{{label}}",
+        lm_eval=LmEvalSource("lm_eval_yaml/hallu_fever.yaml", "hallu_fever", "acc", (("dev", "fever.jsonl"),),
+                             _CHOICES.format('"supported", "refuted"'), sample_yaml="lm_eval_yaml/hallu_fever_sample.yaml",
+                             proportions=("acc",)),
     ),
     Probe(
         name="hallu_true_false", category="factuality", subcategory="hallucination detection", kind="detection",
-        description="True-False statements, 8-shot, accuracy + majority baseline (hallucination suite, factuality)",
-        hub_path="pminervini/true-false", hub_config=None, hub_split="cieacf", fewshot_split=None,
-        sample_file="true_false.jsonl", shots=8, query="Statement: {statement}\nTrue or False?", target="{label}",
-        prompt_source="reconstructed", from_hub=_true_false, from_sample=_true_false,
+        description="True-False statements (cieacf), 8-shot, false/true accuracy + majority baseline (leaderboard)",
+        hub_path="pminervini/true-false", hub_config="default", hub_split="cieacf", fewshot_split=None,
+        sample_file="true_false.jsonl", shots=8, query="Statement: {{statement}}\nLabel:", target="{{label}}",
+        lm_eval=LmEvalSource("lm_eval_yaml/hallu_true_false.yaml", "hallu_true_false", "acc",
+                             (("cieacf", "true_false.jsonl"),), _CHOICES.format('"false", "true"'),
+                             sample_yaml="lm_eval_yaml/hallu_true_false_sample.yaml", proportions=("acc",)),
     ),
 )
 

@@ -60,7 +60,7 @@ def collect_runs(paths: list[str]) -> list[Any]:
     """One ModelRun per model name (later documents add or replace probes of the same model)."""
     from bench.tasks.hallucination.probes import PROBES
     from bench.tasks.hallucination.report import ModelRun, TaskScores
-    from bench.tasks.hallucination.task import headline_sample_scores
+    from bench.tasks.hallucination.task import headline_sample_scores, headline_scale
 
     runs: dict[str, ModelRun] = {}
     for file in _result_files(paths):
@@ -80,7 +80,7 @@ def collect_runs(paths: list[str]) -> list[Any]:
             samples = [records[key] for key in sorted(records)]
             baseline = entry.metric("majority_baseline")
             run.tasks[name] = TaskScores(
-                name, headline.value, tuple(headline_sample_scores(PROBES[name], samples)) if samples else (),
+                name, headline.value / headline_scale(PROBES[name]), tuple(headline_sample_scores(PROBES[name], samples)) if samples else (),
                 baseline.value if baseline is not None and baseline.has_value else None,
             )
     if not runs:

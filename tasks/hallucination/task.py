@@ -3,18 +3,19 @@
     bench eval --tasks hallucination --limit 8                 # every probe on the shipped samples
     bench eval --tasks hallu_nq_open_8 --task-args hallu_nq_open_8.data=hub
 
-Probes lm-eval defines (`probe.lm_eval` set: nq_open, triviaqa, truthfulqa mc1/mc2/gen, race,
-memo trap, cnn_dailymail, ifeval) run lm-eval's own task definition through the lm_eval bridge
-(tasks/hallucination/bridged.py builds the inline config; harness/lm_eval_bridge runs it and keeps one
-record per document with lm-eval's per-document metric values); `summarize` aggregates them as
-lm-eval does (harness/lm_eval_bridge.lm_eval_metrics) and gives means of 0/1 values a Wilson interval
-and means in [0, 1] a bootstrap one. Their prompt fields in the config only record lm-eval's values.
+Every probe with `probe.lm_eval` set (all but SQuAD v2) runs an lm-eval task definition through the
+lm_eval bridge: lm-eval's own YAML (nq_open, triviaqa, truthfulqa mc1/mc2/gen, race, memo trap,
+cnn_dailymail, ifeval) or the Hallucinations Leaderboard's shipped in lm_eval_yaml/ (popqa, xsum,
+faithdial, halueval x3, fever, true_false). tasks/hallucination/bridged.py builds the inline config;
+harness/lm_eval_bridge runs it and keeps one record per document with lm-eval's per-document metric
+values (and the document's gold, for the detection probes' majority baseline); `summarize`
+aggregates them as lm-eval does (harness/lm_eval_bridge.lm_eval_metrics, without lm-eval's stderr
+where bench gives its own interval): means of 0/1 values get a Wilson interval, means of bounded
+values a bootstrap one. Their prompt fields in the config only record the YAML's values.
 
-The other probes: `run` builds each item's few-shot prompt, asks the model (greedy completion, or
-the log-likelihood of every choice) and returns one record per item with the raw answer: the
-response text and golds, or the choices' log-likelihoods and the gold index. `summarize` scores the
-records with the pure functions of bench.metrics.hallucination_* (so `bench rescore` re-scores a
-finished run).
+SQuAD v2: `run` builds each item's few-shot prompt, asks the model for a greedy completion and
+returns one record per item with the response text and golds; `summarize` scores the records with
+the pure functions of bench.metrics.hallucination_qa (so `bench rescore` re-scores a finished run).
 
 Two checks the paper's comparison across architectures needs (spec pitfalls 3 and 4):
 - truncation: a generation whose prompt tokens plus `max_tokens`, or a log-likelihood request whose
@@ -38,9 +39,8 @@ from typing import Any, ClassVar
 from bench.harness.errors import CapabilityError, ConfigError, DataError
 from bench.harness.requests import CompletionRequest, GenerationParams, RequestKind
 from bench.harness.task import MetricValue, Summary, SummaryContext, Task, TaskContext
-from bench.metrics.hallucination_choice import choice_index, majority_baseline, mc1_correct, mc2_true_mass
-from bench.metrics.hallucination_qa import exact_match, squad_exact, squad_f1
-from bench.metrics.hallucination_rouge import rouge_l
+from bench.metrics.hallucination_choice import majority_baseline
+from bench.metrics.hallucination_qa import squad_exact, squad_f1
 from bench.metrics.intervals import bounded_mean_estimate, metric_value, proportion_estimate
 from bench.tasks.hallucination.data import SOURCES, build_prompt, demos_for, load_items
 from bench.tasks.hallucination.probes import PROBES, Item, LmEvalSource, Probe
@@ -49,21 +49,14 @@ BATCH_CHECK_MODES = ("auto", "on", "off")
 BATCH_CHECK_TOKENS = 16
 
 
+# The probes with a majority-class baseline beside their accuracy (two labels, often unbalanced).
+DETECTION_KINDS = ("detection", "judgement")
+SQUAD_NORMALISATION = ("SQuAD v2 normalize_answer (lower, no punctuation, no a/an/the, single spaces); "
+                       "'unanswerable' = empty answer")
+
+
 def _normalisation(probe: Probe) -> str:
-    if probe.lm_eval is not None:
-        return probe.lm_eval.normalisation
-    if probe.kind == "exact_match":
-        regexes = f"remove regexes {list(probe.regexes_to_ignore)}; " if probe.regexes_to_ignore else ""
-        return f"lm-eval exact_match: strip; {regexes}lower-case; remove punctuation; equal to any gold"
-    return {
-        "contains": "any gold answer occurs in the response (case-insensitive)",
-        "squad": "SQuAD v2 normalize_answer (lower, no punctuation, no a/an/the, single spaces); "
-                 "'unanswerable' = empty answer",
-        "rouge": "rouge_score ROUGE-L F1, Porter stemmer",
-        "choice": "argmax of summed log-likelihoods of target_delimiter + choice",
-        "mc2": "sum exp(ll) over true choices / sum over all choices",
-        "detection": "argmax of summed log-likelihoods of target_delimiter + choice; majority baseline beside it",
-    }[probe.kind]
+    return probe.lm_eval.normalisation if probe.lm_eval is not None else SQUAD_NORMALISATION
 
 
 def probe_config_class(probe: Probe) -> type:
@@ -85,7 +78,7 @@ def probe_config_class(probe: Probe) -> type:
         ("batch_check", str, field(default="auto")),
         ("batch_check_n", int, field(default=4)),
     ]
-    if probe.lm_eval is not None and probe.kind == "rouge":
+    if probe.lm_eval is not None and probe.kind == "rouge" and probe.lm_eval.sample_yaml is None:  # cnn_dailymail
         fields.append(("bertscore", str, field(default="auto")))
     class_name = "".join(part.title() for part in probe.name.split("_")) + "Config"
     return dataclasses.make_dataclass(class_name, fields, frozen=True)
@@ -141,11 +134,15 @@ class ProbeTask(Task):
             raise ConfigError(f"task {self.name!r}: batch_check={config.batch_check!r}; choices: {', '.join(BATCH_CHECK_MODES)}")
         if self.probe.lm_eval is not None:
             return await self._run_lm_eval(ctx)
+        return await self._run_squad(ctx)
+
+    async def _run_squad(self, ctx: TaskContext) -> list[dict[str, Any]]:
+        """SQuAD v2, the one probe bench prompts and scores itself: greedy completions of few-shot prompts."""
+        config = ctx.config
         items, pool = load_items(self.probe, config.data)
         if ctx.limit is not None:
             items = items[: ctx.limit]
-        stratum = (lambda item: str(item["gold"])) if "gold" in (items[0] if items else {}) else None
-        items = ctx.take_shard(items, key=lambda item: str(item["id"]), stratum=stratum)
+        items = ctx.take_shard(items, key=lambda item: str(item["id"]))
         architecture = ctx.model.info.architecture
         context_length = architecture.context_length if architecture is not None else None
         prompts: dict[str, str] = {}  # by record id
@@ -162,23 +159,10 @@ class ProbeTask(Task):
         async def one(item: Item) -> dict[str, Any]:
             prompt = prompts[str(item["id"])]
             record: dict[str, Any] = {"id": str(item["id"]), "shots": shots_used[str(item["id"])]}
-            if self.probe.generates:
-                answer = await ctx.model.complete(prompt, GenerationParams(max_tokens=config.max_tokens, stop=config.stops))
-                record.update(response=answer.text, golds=list(item["golds"]), prompt_tokens=answer.prompt_tokens)
-                if context_length is not None and answer.prompt_tokens:
-                    record["truncated"] = answer.prompt_tokens + config.max_tokens > context_length
-            else:
-                answers = await asyncio.gather(
-                    *(ctx.model.loglikelihood(prompt, config.target_delimiter + choice) for choice in item["choices"])
-                )
-                record.update(logliks=[a.logprob for a in answers], gold=int(item["gold"]), choices=list(item["choices"]))
-                if context_length is not None:
-                    longest = max((prompt + config.target_delimiter + c for c in item["choices"]), key=len)
-                    exceeds = _exceeds_context(ctx, longest, context_length)
-                    if exceeds is not None:
-                        record["truncated"] = exceeds
-                if "labels" in item:
-                    record["labels"] = list(item["labels"])
+            answer = await ctx.model.complete(prompt, GenerationParams(max_tokens=config.max_tokens, stop=config.stops))
+            record.update(response=answer.text, golds=list(item["golds"]), prompt_tokens=answer.prompt_tokens)
+            if context_length is not None and answer.prompt_tokens:
+                record["truncated"] = answer.prompt_tokens + config.max_tokens > context_length
             if ctx.log_samples:
                 record["prompt"] = prompt
             ctx.progress.advance(self.name)
@@ -213,9 +197,12 @@ class ProbeTask(Task):
 
         ctx.progress.start(self.name, None)
         try:
-            records = await run_lm_eval(ctx, [spec], observe=observe)
+            records = await run_lm_eval(ctx, [spec], observe=observe, targets=probe.kind in DETECTION_KINDS)
         except DataError as exc:
-            hint = f"; offline, run the shipped sample with --task-args {self.name}.data=sample" if config.data == "hub" else ""
+            hint = ""
+            if config.data == "hub":
+                dataset = str(spec.get("dataset_path")) + (f" ({spec['dataset_name']})" if spec.get("dataset_name") else "")
+                hint = f"; dataset {dataset} from the hub; offline, run the shipped sample with --task-args {self.name}.data=sample"
             raise DataError(f"task {self.name!r}: {exc}{hint}") from exc
         architecture = ctx.model.info.architecture
         context_length = architecture.context_length if architecture is not None else None
@@ -270,27 +257,14 @@ class ProbeTask(Task):
         if probe.lm_eval is not None:
             return self._summarize_lm_eval(samples, config, ctx)
         scores = headline_sample_scores(probe, samples)
-        if probe.kind in ("exact_match", "contains", "choice", "detection"):
-            metrics.append(metric_value(probe.headline, proportion_estimate(sum(scores), n), "higher",
-                                        description=_normalisation(probe)))
-        else:
-            metrics.append(metric_value(probe.headline, bounded_mean_estimate(scores, 0.0, 1.0, seed=ctx.seed), "higher",
-                                        description=_normalisation(probe)))
-        if probe.kind == "squad":
-            exact = [squad_exact(_squad_answer(s["response"]), s["golds"]) for s in samples]
-            metrics.append(metric_value("exact", proportion_estimate(sum(exact), n), "higher",
-                                        description="SQuAD v2 exact match"))
-            answerable = sum(any(g.strip() for g in s["golds"]) for s in samples)
-            metrics.append(MetricValue("has_answer_share", answerable / n if n else float("nan"), "none", n,
-                                       description="share of answerable questions"))
-        if probe.kind == "detection":
-            golds = [s["gold"] for s in samples]
-            predicted = [choice_index(s["logliks"]) for s in samples]
-            first = f"'{samples[0]['choices'][0]}'" if samples else "the first choice"
-            metrics.append(MetricValue("majority_baseline", majority_baseline(golds), "none", n,
-                                       description="accuracy of always answering the most frequent gold label"))
-            metrics.append(MetricValue("predicted_first_share", sum(p == 0 for p in predicted) / n if n else float("nan"),
-                                       "none", n, description=f"share of answers {first}"))
+        metrics.append(metric_value(probe.headline, bounded_mean_estimate(scores, 0.0, 1.0, seed=ctx.seed), "higher",
+                                    description=_normalisation(probe)))
+        exact = [squad_exact(_squad_answer(s["response"]), s["golds"]) for s in samples]
+        metrics.append(metric_value("exact", proportion_estimate(sum(exact), n), "higher",
+                                    description="SQuAD v2 exact match"))
+        answerable = sum(any(g.strip() for g in s["golds"]) for s in samples)
+        metrics.append(MetricValue("has_answer_share", answerable / n if n else float("nan"), "none", n,
+                                   description="share of answerable questions"))
         return Summary(metrics=metrics, extra=_checks(samples, config, probe, metrics))
 
     def _summarize_lm_eval(self, samples: list[dict[str, Any]], config: Any, ctx: SummaryContext) -> Summary:
@@ -304,7 +278,12 @@ class ProbeTask(Task):
 
         probe = self.probe
         assert probe.lm_eval is not None
-        raw, skipped = lm_eval_metrics(samples, bootstrap_iters=100)
+        source = probe.lm_eval
+
+        def own_interval(name: str) -> bool:  # bench's interval replaces lm-eval's stderr: not computed
+            return _short_name(name) in source.proportions or _short_name(name) in source.unit_means
+
+        raw, skipped = lm_eval_metrics(samples, bootstrap_iters=100, own_interval=own_interval)
         metrics: list[MetricValue] = []
         for metric in raw:
             short = _short_name(metric.name)
@@ -327,6 +306,10 @@ class ProbeTask(Task):
         if not headline:
             raise DataError(f"task {self.name!r}: lm-eval's records have no {probe.lm_eval.metric!r}")
         metrics = headline + [m for m in metrics if m.name != probe.headline]
+        if probe.kind in DETECTION_KINDS:
+            golds = [str(s["gold"]) for s in samples if "gold" in s]
+            metrics.append(MetricValue("majority_baseline", majority_baseline(golds), "none", len(golds),
+                                       description="accuracy of always answering the most frequent gold label"))
         extra = _checks(samples, config, probe, metrics)
         extra["lm_eval"] = {"task": probe.lm_eval.task, "yaml": probe.lm_eval.yaml,
                             "versions": samples[0].get("lm_eval_version", {}) if samples else {},
@@ -340,8 +323,8 @@ def _short_name(name: str) -> str:
 
 
 def _unit_estimate(name: str, values: list[Any], source: LmEvalSource, seed: int) -> Any:
-    """Wilson for the source's 0/1 metrics, bootstrap for its [0, 1] means; None for the others
-    (they keep lm-eval's stderr). Values outside the declared range are a DataError."""
+    """Wilson for the source's 0/1 metrics, bootstrap for its bounded means (in `source.mean_range`); None
+    for the others (they keep lm-eval's stderr). Values outside the declared range are a DataError."""
     if name not in source.proportions and name not in source.unit_means:
         return None
     numbers = [float(v) for v in values]
@@ -349,9 +332,10 @@ def _unit_estimate(name: str, values: list[Any], source: LmEvalSource, seed: int
         if not all(v in (0.0, 1.0) for v in numbers):
             raise DataError(f"lm-eval {source.task} {name}: per-document values are not all 0 or 1")
         return proportion_estimate(sum(numbers), len(numbers))
-    if not all(0.0 <= v <= 1.0 for v in numbers):
-        raise DataError(f"lm-eval {source.task} {name}: per-document values outside [0, 1]")
-    return bounded_mean_estimate(numbers, 0.0, 1.0, seed=seed)
+    low, high = source.mean_range
+    if not all(low <= v <= high for v in numbers):
+        raise DataError(f"lm-eval {source.task} {name}: per-document values outside [{low:g}, {high:g}]")
+    return bounded_mean_estimate(numbers, low, high, seed=seed)
 
 
 def _checks(samples: list[dict[str, Any]], config: Any, probe: Probe, metrics: list[MetricValue]) -> dict[str, Any]:
@@ -372,21 +356,18 @@ def _checks(samples: list[dict[str, Any]], config: Any, probe: Probe, metrics: l
     return extra
 
 
+def headline_scale(probe: Probe) -> float:
+    """The upper end of the probe's headline range: 100 for the leaderboard's XSum ROUGE (x100), else 1."""
+    source = probe.lm_eval
+    return source.mean_range[1] if source is not None and probe.headline in source.unit_means else 1.0
+
+
 def headline_sample_scores(probe: Probe, samples: list[dict[str, Any]]) -> list[float]:
-    """Each record's contribution to the probe's headline metric (its mean), in [0, 1]."""
+    """Each record's contribution to the probe's headline metric (its mean) divided by `headline_scale`,
+    so in [0, 1] for every probe (the report's scores are means of these)."""
     if probe.lm_eval is not None:
-        return [float(s[probe.lm_eval.key]) for s in samples]
-    if probe.kind == "exact_match":
-        return [exact_match(s["response"], s["golds"], probe.regexes_to_ignore) for s in samples]
-    if probe.kind == "contains":
-        return [_contains(s["response"], s["golds"]) for s in samples]
-    if probe.kind == "squad":
-        return [squad_f1(_squad_answer(s["response"]), s["golds"]) for s in samples]
-    if probe.kind == "rouge":
-        return [rouge_l(s["response"], s["golds"][0]) for s in samples]
-    if probe.kind == "mc2":
-        return [mc2_true_mass(s["logliks"], s["labels"]) for s in samples]
-    return [mc1_correct(s["logliks"], s["gold"]) for s in samples]
+        return [float(s[probe.lm_eval.key]) / headline_scale(probe) for s in samples]
+    return [squad_f1(_squad_answer(s["response"]), s["golds"]) for s in samples]
 
 
 def _exceeds_context(ctx: TaskContext, text: str, context_length: int) -> bool | None:
@@ -404,11 +385,6 @@ def _should_check_batching(mode: str, architecture: Any) -> bool:
     if mode == "on":
         return True
     return mode == "auto" and architecture is not None and architecture.family in ("recurrent", "hybrid")
-
-
-def _contains(response: str, golds: list[str]) -> float:
-    text = response.lower()
-    return float(any(gold.strip().lower() in text for gold in golds if gold.strip()))
 
 
 def _squad_answer(response: str) -> str:

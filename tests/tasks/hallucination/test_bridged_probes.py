@@ -25,7 +25,7 @@ from bench.harness.requests import CompletionRequest, GenerationParams, Loglikel
 from bench.harness.samples import canonical_samples
 from bench.harness.scheduler import evaluate, task_seed
 from bench.harness.task import SummaryContext, TaskContext
-from bench.tasks.hallucination import HalluMemoTrapTask, HalluNqOpen8Task, HalluNqOpen64Task
+from bench.tasks.hallucination import HalluFeverTask, HalluMemoTrapTask, HalluNqOpen8Task, HalluNqOpen64Task
 from bench.tasks.hallucination.bridged import DATA_DIR, lm_eval_spec, lm_eval_yaml_path, missing_prerequisites
 from bench.tasks.hallucination.probes import PROBES
 from lm_eval.api.model import LM
@@ -85,10 +85,14 @@ def _lm_eval_run(name: str, model_args: dict[str, Any]) -> dict[str, float]:
             if "," in key and "_stderr" not in key}
 
 
-@pytest.mark.parametrize("model_args", [{}, {"text": "Canberra"}], ids=["hashed-answers", "fixed-answer"])
+@pytest.mark.parametrize("model_args", [{}, {"text": "Canberra"}, {"text": "Yes"}],
+                         ids=["hashed-answers", "fixed-answer", "fixed-judgement"])
 def test_bench_equals_lm_evals_simple_evaluate_on_the_same_model_outputs(tmp_path: Path, model_args: dict[str, Any]) -> None:
-    # A fixed reply changes only the generation probes' answers: the log-likelihood ones run once.
+    # A fixed reply changes only the generation probes' answers: the log-likelihood ones run once; a
+    # well-formed "Yes" judgement reaches the HaluEval parser's em branch, which other replies miss.
     names = [n for n in BRIDGED if PROBES[n].generates] if model_args else BRIDGED
+    if model_args.get("text") == "Yes":
+        names = [n for n in names if PROBES[n].kind == "judgement"]
     document = _bench_run(tmp_path, names, model_args)
     compared = 0
     for name in names:
@@ -102,8 +106,14 @@ def test_bench_equals_lm_evals_simple_evaluate_on_the_same_model_outputs(tmp_pat
             compared += 1
         assert entry["config"]["prompt_source"].startswith(f"lm-eval {PROBES[name].lm_eval.task} ")  # type: ignore[union-attr]
     assert compared >= 2 * len(names)
-    if model_args:  # "Canberra" is the gold of the first closed-book item: exact match is not all zeros
+    if model_args.get("text") == "Canberra":  # the gold of the first closed-book item: exact match is not all zeros
         assert document["tasks"]["hallu_nq_open_8"]["metrics"][0]["value"] > 0
+        assert document["tasks"]["hallu_popqa"]["metrics"][0]["value"] > 0
+    if model_args.get("text") == "Yes":  # every judgement well formed: acc = em = the share of hallucinated items
+        for name in names:
+            metrics = {m["name"]: m["value"] for m in document["tasks"][name]["metrics"]}
+            assert metrics["correctness"] == 1.0 and metrics["acc"] == metrics["em"]
+            assert 0.0 < metrics["acc"] < 1.0 and metrics["majority_baseline"] == max(metrics["acc"], 1 - metrics["acc"])
 
 
 def test_recorded_prompt_fields_equal_lm_evals_yaml() -> None:
@@ -114,7 +124,11 @@ def test_recorded_prompt_fields_equal_lm_evals_yaml() -> None:
         assert f"task: {probe.lm_eval.task}" in text or spec is not None  # type: ignore[union-attr]
         if spec is None:
             continue
-        assert spec["num_fewshot"] == probe.shots and spec["dataset_path"] == "json"
+        assert spec["num_fewshot"] == probe.shots and spec["task"] == probe.lm_eval.task  # type: ignore[union-attr]
+        if probe.lm_eval.sample_yaml is None:  # type: ignore[union-attr]
+            assert spec["dataset_path"] == "json"
+        else:  # the leaderboard's YAML: its sample variant reads the shipped rows, the shots are the YAML's
+            assert callable(spec["custom_dataset"]) and spec["num_fewshot"] == _yaml_shots(probe.lm_eval.yaml)  # type: ignore[union-attr]
         assert spec.get("description", "") == probe.instruction, name
         assert spec.get("fewshot_delimiter", "\n\n") == probe.fewshot_delimiter, name
         if isinstance(spec["doc_to_text"], str) and "{%" not in spec["doc_to_text"]:
@@ -127,6 +141,11 @@ def test_recorded_prompt_fields_equal_lm_evals_yaml() -> None:
     truthful = lm_eval_spec(PROBES["hallu_truthfulqa_mc1"], "sample", 0, 0)
     assert "Q: What is human life expectancy" in truthful["doc_to_text"] and PROBES["hallu_truthfulqa_mc1"].query.startswith(
         "Q: What is human life expectancy")
+
+
+def _yaml_shots(yaml_name: str) -> int:
+    text = (Path(lm_eval_yaml_path.__code__.co_filename).parent / yaml_name).read_text()
+    return int(next(line.split(":")[1] for line in text.splitlines() if line.startswith("num_fewshot:")))
 
 
 def test_shipped_samples_are_in_the_hub_schema_with_their_sha256() -> None:
@@ -236,3 +255,28 @@ def test_cnn_dailymail_without_a_cached_bertscore_model_scores_rouge_only() -> N
     scores = spec["process_results"](doc, ["The council closed the bridge."])
     assert scores["rougeL"] == pytest.approx(1.0) and not any(k.startswith("bertscore") for k in scores)
 
+
+
+@pytest.mark.parametrize(("name", "label", "logliks", "acc"), [
+    ("hallu_fever", "supported", [-1.0, -2.0], 1.0),  # choices ["supported", "refuted"]: the label string is the gold
+    ("hallu_fever", "refuted", [-1.0, -2.0], 0.0),
+    ("hallu_true_false", 1, [-2.0, -1.0], 1.0),  # choices ["false", "true"]: label 1 = "true" = choice 1
+    ("hallu_true_false", 0, [-2.0, -1.0], 0.0),
+])
+def test_the_leaderboards_label_choices_score_by_hand(name: str, label: Any, logliks: list[float], acc: float) -> None:
+    from lm_eval.api.task import ConfigurableTask
+
+    task = ConfigurableTask(config=lm_eval_spec(PROBES[name], "sample", 0, 32))
+    doc = {"claim": "C.", "statement": "S.", "label": label}
+    assert task.process_results(doc, [(ll, False) for ll in logliks])["acc"] == acc
+
+
+def test_a_leaderboard_yaml_probe_on_the_hub_offline_names_its_dataset_in_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    task = HalluFeverTask()
+    with pytest.raises(DataError, match=r"hallu_fever.*pminervini/hl-fever \(v1.0\).*hallu_fever.data=sample") as caught:
+        asyncio.run(task.run(_context(FakeBackend("fake-model"), task.config_class(data="hub"), limit=2)))
+    assert "\n" not in str(caught.value)

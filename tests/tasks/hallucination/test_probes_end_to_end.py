@@ -1,5 +1,5 @@
 """The hallucination suite end to end: the embedded model (attention) on one probe of each scoring kind
-(64-shot NQ-Open, MC2, detection, SQuAD v2, MemoTrap, XSum) with a small limit, and a tiny randomly initialised Mamba (recurrent) built from a config for the recurrent path:
+(64-shot NQ-Open, MC2, HaluEval judgement, SQuAD v2, MemoTrap, XSum) with a small limit, and a tiny randomly initialised Mamba (recurrent) built from a config for the recurrent path:
 family recorded, batched vs one-at-a-time outputs compared, report by family. No claims about scores."""
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ def test_the_probes_finish_on_the_embedded_model_and_the_model_is_an_attention_m
     for name, entry in document["tasks"].items():
         assert entry["status"] == "ok", (name, entry["error"])
         headline = next(m for m in entry["metrics"] if m["name"] == entry["headline_metric"])
-        assert 0.0 <= headline["value"] <= 1.0 and headline["n"] == LIMIT
+        high = 100.0 if name == "hallu_xsum" else 1.0  # the leaderboard's XSum ROUGE is x100
+        assert 0.0 <= headline["value"] <= high and headline["n"] == LIMIT
         assert entry["extra"]["batch_check"] is None  # attention: batching is not re-checked
     samples = load_samples(embedded_run, "hallu_nq_open_64")
     assert all(s["shots"] == 64 and s["prompt_tokens"] > 300 and s["truncated"] is False for s in samples)

@@ -1,5 +1,6 @@
-"""The hallucination probes on the fake backend: the group runs, prompts follow lm-eval, records
-rebuild the metrics, truncation and batching checks are recorded, the hub path fails in one line."""
+"""The hallucination probes on the fake backend: the group runs, SQuAD v2's prompt follows lm-eval's layout,
+records rebuild the metrics, truncation and batching checks are recorded (log-likelihood probes included),
+detection probes carry their majority baseline, the hub path fails in one line."""
 
 from __future__ import annotations
 
@@ -21,10 +22,7 @@ from bench.harness.progress import Progress
 from bench.harness.samples import canonical_samples
 from bench.harness.scheduler import evaluate
 from bench.harness.task import SummaryContext, TaskContext
-from bench.tasks.hallucination import (
-    HalluFaithdialTask,
-    HalluXsumTask,
-)
+from bench.tasks.hallucination import HalluFaithdialTask, HalluSquadv2Task, HalluXsumTask
 from bench.tasks.hallucination.data import build_prompt, demos_for, load_items
 from bench.tasks.hallucination.probes import PROBES
 
@@ -46,9 +44,14 @@ def test_the_group_runs_every_probe_with_scores_and_intervals_in_range(tmp_path:
         assert entry["config"]["category"] in ("factuality", "faithfulness")
         assert entry["config"]["shots"] == PROBES[name].shots
         headline = next(m for m in entry["metrics"] if m["name"] == entry["headline_metric"])
-        assert 0.0 <= headline["value"] <= 1.0 and headline["n"] == 5  # every sample has >= 5 items
-        assert 0.0 <= headline["ci_low"] <= headline["value"] <= headline["ci_high"] <= 1.0
-    assert any(m["name"] == "majority_baseline" for m in document["tasks"]["hallu_fever"]["metrics"])
+        source = PROBES[name].lm_eval
+        low, high = source.mean_range if source is not None and headline["name"] in source.unit_means else (0.0, 1.0)
+        assert low <= headline["value"] <= high and headline["n"] == 5  # every sample has >= 5 items
+        assert low <= headline["ci_low"] <= headline["value"] <= headline["ci_high"] <= high
+        if PROBES[name].kind in ("detection", "judgement"):
+            baseline = next(m for m in entry["metrics"] if m["name"] == "majority_baseline")
+            assert 0.5 <= baseline["value"] <= 1.0 and baseline["n"] == 5, name
+    assert document["tasks"]["hallu_xsum"]["config"]["prompt_source"].startswith("lm-eval hallu_xsum (lm_eval_yaml/")
 
 
 def test_summarize_rebuilds_the_metrics_from_the_written_records(tmp_path: Path) -> None:
@@ -62,21 +65,24 @@ def test_summarize_rebuilds_the_metrics_from_the_written_records(tmp_path: Path)
     assert [m.value for m in again.metrics] == pytest.approx([m["value"] for m in entry["metrics"]])
 
 
-def test_a_reconstructed_prompt_is_lm_evals_layout_with_its_demos() -> None:
-    config = HalluFaithdialTask.config_class()
-    items, pool = load_items(PROBES["hallu_faithdial"], "sample")
-    demos = demos_for(items[0], pool, 8)
-    assert len(demos) == 8 and items[0] not in demos and demos == demos_for(items[0], pool, 8)
+def test_the_reconstructed_squad_prompt_is_lm_evals_layout_with_its_demos() -> None:
+    config = HalluSquadv2Task.config_class()
+    items, pool = load_items(PROBES["hallu_squadv2"], "sample")
+    demos = demos_for(items[0], pool, 4)
+    assert len(demos) == 4 and items[0] not in demos and demos == demos_for(items[0], pool, 4)
     prompt = build_prompt(items[0], demos, config.instruction, config.query, config.target,
                           config.fewshot_delimiter, config.target_delimiter)
-    assert prompt.count("Knowledge: ") == 9 and prompt.endswith("\nAnswer:")
-    assert prompt.split(config.fewshot_delimiter)[0].endswith(config.target_delimiter + demos[0]["label"])
+    assert prompt.count("Background: ") == 5 and prompt.endswith('Answer (or "unanswerable"):')
+    assert prompt.split(config.fewshot_delimiter)[0].startswith("Title: ")
+    assert f'Answer (or "unanswerable"):{config.target_delimiter}{demos[0]["answer"]}' in prompt
+    assert [name for name, probe in PROBES.items() if probe.lm_eval is None] == ["hallu_squadv2"]
 
 
 def test_hub_data_offline_is_one_clear_data_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    with pytest.raises(DataError, match=r"hallu_xsum.*EdinburghNLP/xsum.*data=sample"):
-        load_items(PROBES["hallu_xsum"], "hub")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(DataError, match=r"hallu_squadv2.*rajpurkar/squad_v2.*data=sample"):
+        load_items(PROBES["hallu_squadv2"], "hub")
 
 
 def test_every_shipped_sample_loads_and_matches_its_sha256() -> None:
@@ -113,9 +119,11 @@ def test_recurrent_models_get_the_batching_check_and_attention_models_do_not() -
     assert not any("batch_equal" in r for r in records)
 
 
-def test_a_batch_difference_is_counted() -> None:
-    records = [{"id": f"x{i}", "shots": 8, "logliks": [-1.0, -2.0], "gold": i % 2, "choices": ["Yes", "No"],
-                "batch_equal": i != 1} for i in range(4)]
+def test_a_batch_difference_is_counted_beside_the_majority_baseline() -> None:
+    key = "hallu_faithdial/acc"
+    records = [{"id": f"hallu_faithdial/{i}", "task": "hallu_faithdial", "doc_id": i, "shots": 8, key: float(i < 2),
+                "aggregation": {key: ["mean", True]}, "gold": ["true", "false"][i % 2], "batch_equal": i != 1}
+               for i in range(4)]
     summary = HalluFaithdialTask().summarize(records, HalluFaithdialTask.config_class(), SummaryContext(0, Path(".")))
     assert summary.metric("batch_mismatches").value == 1
     assert summary.metric("acc").value == 0.5 and summary.metric("majority_baseline").value == 0.5
@@ -126,7 +134,7 @@ def test_prompts_longer_than_the_context_are_counted_as_truncated() -> None:
     backend.info = dataclasses.replace(backend.info, architecture=ArchitectureInfo(family="attention", context_length=40))
     task = HalluXsumTask()
     records = asyncio.run(task.run(_context(backend, task.config_class(), limit=3)))
-    assert all(r["truncated"] for r in records)  # 2-shot article prompts + 64 new tokens > 40
+    assert all(r["truncated"] for r in records)  # 2-shot article prompts + 256 new tokens > 40
     summary = task.summarize(canonical_samples(records), task.config_class(), SummaryContext(0, Path(".")))
     assert summary.metric("truncated_prompts").value == 3 and summary.extra["truncated_prompts"] == 3
 
