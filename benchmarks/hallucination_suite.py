@@ -1,31 +1,29 @@
 """Hallucination probe suite, bench vs lm-eval's own `simple_evaluate`: same task definitions, same items, same model.
 
-Both sides run the *same lm-eval task objects* on the shipped samples, offline:
-- the probes lm-eval defines (nq_open, triviaqa, truthfulqa, race, memo trap, cnn_dailymail, ...):
-  the inline configs bench's `hallu_*` tasks hand to the lm_eval bridge (`tasks/hallucination/bridged.py`:
-  lm-eval's YAML, the leaderboard's shots, `dataset_path: json` on data/);
-- the probes lm-eval lacks: the leaderboard's definitions shipped as YAML, their `*_sample` variants
-  (`tasks/hallucination/lm_eval_yaml/`).
+Both sides run the *same lm-eval task objects* on the shipped samples, offline: the inline configs bench's
+`hallu_*` tasks hand to the lm_eval bridge (`tasks/hallucination/bridged.py`): lm-eval's own YAML for the
+probes it defines (nq_open, triviaqa, truthfulqa, race, memo trap, cnn_dailymail, ifeval), the leaderboard's
+YAML (`tasks/hallucination/lm_eval_yaml/`) for those it lacks, the leaderboard's shots, `dataset_path: json`
+on data/. (Sample YAML tasks a probe does not bridge, if any, run through bench's `lm_eval` task.)
 
     lm-eval   simple_evaluate(HFLM(embedded SmolLM2-135M, float32, CPU, batch_size), those tasks, limit)
-    bench     `bench eval --tasks hallu_<lm-eval-defined probes>,lm_eval --task-args
-              lm_eval.tasks=<sample variants>,lm_eval.include_path=<that folder>` (no request cache)
+    bench     `bench eval --tasks hallu_<probes> --limit N --batch-size B` (no request cache)
 
-Each side is timed end to end (model load included, as a user runs it), `--repeats` times, interleaved,
-wall and CPU seconds and peak RSS of the child process (each side runs in its own process, so one
-side's memory does not count against the other). Prints the speed-up of bench over lm-eval (target
->= 1.5x) and every metric the two report for the same task (equal within 1e-4: log-probabilities come
-from different batch shapes; generations are greedy and identical unless a logit tie flips).
+Each side is timed end to end (model load included, as a user runs it), `--repeats` times (default 3),
+interleaved, each run in a fresh process under a `--timeout` (a stuck side fails in one line): wall and CPU
+seconds (median and range) and peak RSS of the child. Same limit, shots, greedy settings, float32 and torch
+threads (`--threads`, default all cores) on both sides; bench's batch size and HFLM's (`--lm-eval-batch-size`,
+int or `auto`) are printed. Prints the load average before and after, the versions, the speed-up of bench over
+lm-eval (ratio of medians, target >= 1.5x) and every metric the two report for the same task, each repeat
+(equal within 1e-4: log-probabilities come from different batch shapes; generations are greedy and identical
+unless a logit tie flips). squadv2 is left out: lm-eval scores it through `evaluate.load`, a hub download.
 
-Measured 2026-11-26, two cores shared with six other sessions (load 18-28, falling to ~8 at the end), so
-wall times are mostly waiting: --probes hallu_fever,hallu_memo_trap,hallu_halueval_qa --limit 2: lm-eval
-181 s wall / 38 s CPU / 2.09 GB, bench 78 s / 27.8 s / 1.45 GB (2.3x wall, 1.4x CPU), 6 of 6 metrics
-equal. The whole suite (18 probes; ifeval lacks its packages) --limit 5, each side run alone: bench
-1674 s wall / 469 s CPU / 3.52 GB peak RSS; lm-eval was still generating when stopped at 2666 s wall /
-454 s CPU / 2.84 GB, so bench >= 1.6x in wall time there but CPU and memory were not shown to be better.
+Measured 2026-11-26 (see the run's own output for figures): at --limit 2 lm-eval did not finish the
+whole suite within 700 s under load 4-6 on two cores, so the default limit is 1. Per task, lm-eval at
+limit 1 spends 0.6-20 CPU s, set-up included (cnn_dailymail 19.6, nq_open_64 11.4, truthfulqa_mc1/mc2 ~9 each; 145 s in all).
 
-    .venv/bin/python benchmarks/hallucination_suite.py [--limit 5] [--repeats 1] [--batch-size 16]
-        [--probes hallu_fever,hallu_nq_open_8,...]   # default: every probe
+    .venv/bin/python benchmarks/hallucination_suite.py [--limit 1] [--repeats 3] [--batch-size 16]
+        [--lm-eval-batch-size 16|auto] [--threads N] [--timeout 600] [--probes hallu_fever,...]
 """
 
 from __future__ import annotations
@@ -111,66 +109,106 @@ def run_bench(bridged: list[str], yaml_tasks: list[str], limit: int, batch_size:
 def child(side: str, args: argparse.Namespace) -> None:
     """One side in this process; prints one JSON line: wall, CPU, peak RSS and metrics."""
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    import torch
+
+    torch.set_num_threads(args.threads)
     bridged, yaml_tasks = _probes(args.probes)
     wall, cpu = time.perf_counter(), time.process_time()
     if side == "lm-eval":
-        metrics = run_lm_eval(bridged, yaml_tasks, args.limit, args.batch_size)
+        metrics = run_lm_eval(bridged, yaml_tasks, args.limit, args.lm_eval_batch_size)
     else:
         with tempfile.TemporaryDirectory() as tmp:
             metrics = run_bench(bridged, yaml_tasks, args.limit, args.batch_size, tmp)
     print(json.dumps({"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu,
                       "rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, "metrics": metrics,
-                      "tasks": bridged + yaml_tasks}))
+                      "tasks": bridged + yaml_tasks, "threads": torch.get_num_threads()}))
 
 
 def _same(a: float, b: float) -> bool:
     return abs(a - b) <= 1e-4
 
 
+def _batch(text: str) -> int | str:
+    return text if text == "auto" else int(text)
+
+
+def _uptime() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "n/a"
+
+
+def _versions() -> str:
+    from importlib.metadata import version
+
+    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, timeout=10, check=False).stdout.strip() or "n/a"
+    names = ("torch", "transformers", "lm_eval", "datasets")
+    return f"python {sys.version.split()[0]}, " + ", ".join(f"{n} {version(n)}" for n in names) + f", bench {commit}"
+
+
+def _spread(values: list[float]) -> str:
+    return f"{statistics.median(values):7.1f} s [{min(values):.1f}, {max(values):.1f}]"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--limit", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=1)
-    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--limit", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batch-size", type=_batch, default=16, help="bench's --batch-size")
+    parser.add_argument("--lm-eval-batch-size", type=_batch, default=16, help="HFLM's batch_size (int or auto)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads, both sides")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds one side's run may take")
     parser.add_argument("--probes", type=lambda s: [x for x in s.split(",") if x], default=None)
     parser.add_argument("--side", choices=("lm-eval", "bench"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.side:
         child(args.side, args)
         return
-    command = [sys.executable, __file__, "--limit", str(args.limit), "--batch-size", str(args.batch_size)]
+    command = [sys.executable, __file__, "--limit", str(args.limit), "--batch-size", str(args.batch_size),
+               "--lm-eval-batch-size", str(args.lm_eval_batch_size), "--threads", str(args.threads)]
     if args.probes:
         command += ["--probes", ",".join(args.probes)]
     runs: dict[str, list[dict[str, Any]]] = {"lm-eval": [], "bench": []}
-    load_before = os.getloadavg()[0]
+    load_before, started = _uptime(), time.perf_counter()
     for _ in range(args.repeats):
         for side in runs:
-            done = subprocess.run(command + ["--side", side], capture_output=True, text=True, check=False)
+            try:
+                done = subprocess.run(command + ["--side", side], capture_output=True, text=True, check=False,
+                                      timeout=args.timeout)
+            except subprocess.TimeoutExpired as stuck:
+                err = stuck.stderr.decode(errors="replace") if isinstance(stuck.stderr, bytes) else stuck.stderr or ""
+                last = err.replace("\r", "\n").strip().splitlines()[-1:] or ["(no output)"]
+                sys.exit(f"hallucination_suite: error: {side} did not finish within --timeout {args.timeout:.0f} s "
+                         f"(load {_uptime()}; its last line: {last[0][:200]})")
             if done.returncode != 0:
-                sys.exit(f"{side} failed:\n{done.stderr[-3000:]}")
+                sys.exit(f"hallucination_suite: error: {side} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
             runs[side].append(json.loads(done.stdout.strip().splitlines()[-1]))
     tasks = runs["bench"][0]["tasks"]
-    print(f"{len(tasks)} probes x {args.limit} items, embedded SmolLM2-135M, float32 CPU, batch {args.batch_size}, "
-          f"{args.repeats} interleaved repeat(s); load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}")
+    print(f"{len(tasks)} probes x {args.limit} items, embedded SmolLM2-135M, float32 CPU, {runs['bench'][0]['threads']} "
+          f"torch threads, batch size bench {args.batch_size} / lm-eval {args.lm_eval_batch_size}, "
+          f"{args.repeats} interleaved repeat(s), {time.perf_counter() - started:.0f} s in all")
+    print(f"  load average (1/5/15 min) before {load_before}, after {_uptime()}; {_versions()}")
     for side, results in runs.items():
-        walls, cpus = [r["wall"] for r in results], [r["cpu"] for r in results]
-        print(f"  {side:8s} wall median {statistics.median(walls):7.1f} s [{min(walls):.1f}, {max(walls):.1f}]   "
-              f"cpu median {statistics.median(cpus):7.1f} s   peak RSS {max(r['rss_gb'] for r in results):.2f} GB")
+        print(f"  {side:8s} wall median {_spread([r['wall'] for r in results])}   "
+              f"cpu median {_spread([r['cpu'] for r in results])}   "
+              f"peak RSS {max(r['rss_gb'] for r in results):.2f} GB")
     wall = statistics.median(r["wall"] for r in runs["lm-eval"]) / statistics.median(r["wall"] for r in runs["bench"])
     cpu = statistics.median(r["cpu"] for r in runs["lm-eval"]) / statistics.median(r["cpu"] for r in runs["bench"])
-    print(f"  bench speed-up over lm-eval: wall {wall:.2f}x, cpu {cpu:.2f}x (target >= 1.5x)")
-    theirs, ours = runs["lm-eval"][0]["metrics"], runs["bench"][0]["metrics"]
+    print(f"  bench speed-up over lm-eval (ratio of medians): wall {wall:.2f}x, cpu {cpu:.2f}x (target >= 1.5x)")
     equal = compared = 0
-    for task in tasks:
-        for key, value in sorted(theirs.get(task, {}).items()):
-            bench_key = key if key in ours.get(task, {}) else key.split(",")[0]
-            if bench_key not in ours.get(task, {}):
-                continue
-            compared += 1
-            equal += _same(value, ours[task][bench_key])
-            verdict = "equal" if _same(value, ours[task][bench_key]) else "DIFFERENT"
-            print(f"  {task:38s} {key:34s} lm-eval {value:9.4f}  bench {ours[task][bench_key]:9.4f}  {verdict}")
-    print(f"  metrics equal: {equal} of {compared}")
+    for repeat, (lm_run, bench_run) in enumerate(zip(runs["lm-eval"], runs["bench"], strict=True)):
+        theirs, ours = lm_run["metrics"], bench_run["metrics"]
+        for task in tasks:
+            for key, value in sorted(theirs.get(task, {}).items()):
+                bench_key = key if key in ours.get(task, {}) else key.split(",")[0]
+                if bench_key not in ours.get(task, {}):
+                    continue
+                compared += 1
+                equal += _same(value, ours[task][bench_key])
+                if repeat == 0 or not _same(value, ours[task][bench_key]):
+                    verdict = "equal" if _same(value, ours[task][bench_key]) else "DIFFERENT"
+                    print(f"  {task:38s} {key:34s} lm-eval {value:9.4f}  bench {ours[task][bench_key]:9.4f}  "
+                          f"{verdict} (repeat {repeat + 1})")
+    print(f"  metrics equal (|diff| <= 1e-4), all repeats: {equal} of {compared}")
 
 
 if __name__ == "__main__":
