@@ -21,7 +21,10 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import multiprocessing
+import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -32,10 +35,21 @@ T = TypeVar("T")
 DRAW_TIMEOUT_S = 300.0  # one figure; matplotlib draws one in well under a second
 
 
-def _ignore_interrupts() -> None:
-    # Ctrl-C reaches the whole process group; the bench process handles it (cancelling the figures
-    # not yet started) and the worker ends with it.
+PARENT_POLL_S = 0.5
+
+
+def _start_worker(parent: int) -> None:
+    """In the worker: ignore Ctrl-C (it reaches the whole process group; the bench process handles
+    it, cancelling the figures not yet started) and exit within PARENT_POLL_S once the bench
+    process is gone, even killed (the worker's own queue handles keep it from seeing the pipe close)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(parent,), name="bench-drawing-watch", daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_S)
+    os._exit(0)
 
 
 class DrawingProcess:
@@ -53,7 +67,8 @@ class DrawingProcess:
             except concurrent.futures.BrokenExecutor:
                 self._pool.shutdown(wait=False, cancel_futures=True)
         self._pool = concurrent.futures.ProcessPoolExecutor(
-            max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_interrupts
+            max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
+            initargs=(os.getpid(),),
         )
         return self._pool.submit(function, *args, **kwargs)
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures.process
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
-from bench.harness.plotting import DrawingProcess, collecting, draw, drawing_process, finished
+from bench.harness.plotting import PARENT_POLL_S, DrawingProcess, collecting, draw, drawing_process, finished
 
 
 def test_draw_outside_a_run_writes_at_once(tmp_path: Path) -> None:
@@ -70,3 +74,31 @@ def test_a_dead_worker_is_replaced_on_the_next_figure(tmp_path: Path) -> None:
 
 def test_the_scheduler_draws_in_one_process_for_every_run() -> None:
     assert drawing_process() is drawing_process()
+
+
+KILLED_PARENT = r"""
+import os, time
+from bench.harness.plotting import drawing_process
+print(drawing_process().submit(os.getpid).result(timeout=60), flush=True)
+time.sleep(60)
+"""
+
+
+def test_the_worker_exits_when_the_bench_process_is_killed() -> None:
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_PARENT], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdout is not None
+    worker = int(proc.stdout.readline())
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 10 * PARENT_POLL_S + 5
+    while _running(worker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(worker)
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return "zombie" not in status.read()
+    except FileNotFoundError:
+        return False
