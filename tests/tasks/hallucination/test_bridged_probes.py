@@ -257,6 +257,40 @@ def test_cnn_dailymail_without_a_cached_bertscore_model_scores_rouge_only() -> N
 
 
 
+def _scored_by_the_bridged_definition(name: str, doc: dict[str, Any], results: list[Any]) -> dict[str, Any]:
+    """lm-eval's process_results of the probe's definition, exactly as the bridge builds it."""
+    from lm_eval.api.task import ConfigurableTask
+
+    return ConfigurableTask(config=lm_eval_spec(PROBES[name], "sample", 0, 32)).process_results(doc, results)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(("response", "golds", "em"), [
+    ("The Pacific Ocean", ["Pacific Ocean"], 1.0),  # the article regex, then case and punctuation
+    ("pacific ocean!", ["the Pacific Ocean"], 1.0),
+    ("indian", ["Pacific", "Indian"], 1.0),  # any alias
+    ("Atlantic", ["Pacific", "Indian"], 0.0),
+    ("THE Pacific", ["Pacific"], 0.0),  # the articles go before case folding: "THE " stays
+])
+def test_nq_open_exact_match_normalises_by_hand(response: str, golds: list[str], em: float) -> None:
+    scores = _scored_by_the_bridged_definition("hallu_nq_open_8", {"question": "q", "answer": golds}, [response])
+    assert scores["exact_match"] == em
+
+
+def test_truthfulqa_mc2_is_the_normalised_true_mass_and_mc1_the_argmax_by_hand() -> None:
+    import numpy as np
+
+    logliks, labels = [-1.0, -2.0, -0.5, -3.0], [1, 1, 0, 0]
+    doc = {"question": "q", "mc2_targets": {"choices": ["a", "b", "c", "d"], "labels": labels},
+           "mc1_targets": {"choices": ["a", "b", "c", "d"], "labels": [1, 0, 0, 0]}}
+    p = np.exp(logliks)
+    mc2 = _scored_by_the_bridged_definition("hallu_truthfulqa_mc2", doc, [(ll, False) for ll in logliks])["acc"]
+    assert mc2 == pytest.approx((p[0] + p[1]) / p.sum())
+    mc1 = _scored_by_the_bridged_definition("hallu_truthfulqa_mc1", doc, [(ll, False) for ll in logliks])["acc"]
+    assert mc1 == 0.0  # choice 2 has the highest log-likelihood; the true answer is choice 0
+    mc1 = _scored_by_the_bridged_definition("hallu_truthfulqa_mc1", doc, [(-0.1, False), (-2.0, False), (-0.5, False), (-3.0, False)])["acc"]
+    assert mc1 == 1.0
+
+
 @pytest.mark.parametrize(("name", "label", "logliks", "acc"), [
     ("hallu_fever", "supported", [-1.0, -2.0], 1.0),  # choices ["supported", "refuted"]: the label string is the gold
     ("hallu_fever", "refuted", [-1.0, -2.0], 0.0),
