@@ -40,7 +40,6 @@ from bench.harness.config import EvalConfig, build_task_config, check_output_loc
 from bench.harness.embedded_model import bench_cache_dir
 from bench.harness.errors import EXIT_TASK, BackendError, BenchError, CapabilityError, ConfigError
 from bench.harness.heap import release_free_heap
-from bench.harness.plotting import DrawingProcess, collecting, drawing_process, finished
 from bench.harness.progress import Progress
 from bench.harness.provenance import environment
 from bench.harness.redaction import redact_secrets, redact_text
@@ -211,7 +210,7 @@ class ModelPool:
             await client.backend.aclose()
 
 
-async def _run_task(planned: PlannedTask, ctx: TaskContext, drawer: DrawingProcess | None = None) -> TaskRun:
+async def _run_task(planned: PlannedTask, ctx: TaskContext) -> TaskRun:
     started = time.perf_counter()
     run = TaskRun(planned)
     try:
@@ -219,10 +218,7 @@ async def _run_task(planned: PlannedTask, ctx: TaskContext, drawer: DrawingProce
         if isinstance(output, list):
             samples = canonical_samples(output, planned.name)
             # Pure arithmetic on the records; run here so a failure is this task's failure only.
-            # Its figures are drawn by `drawer` meanwhile (plotting.py); the task ends when they are written.
-            with collecting(drawer) as drawings:
-                run.summary = summarize_samples(planned.task, samples, planned.config, ctx.seed, ctx.artifacts_dir)
-            await finished(drawings)
+            run.summary = summarize_samples(planned.task, samples, planned.config, ctx.seed, ctx.artifacts_dir)
             run.samples = samples
         else:
             raise TypeError(f"task {planned.name!r} returned {type(output).__name__}, not a list of sample records")
@@ -266,7 +262,7 @@ def evaluate(config: EvalConfig, command: str = "", progress: Progress | None = 
         log.info("run %s: %s", run_id, redact_text(command or " ".join(sys.argv)))
         client = pool.open(config.model, config.backend, config.model_args)
         check_capabilities(planned, client.backend)
-        runs = asyncio.run(_run_all(planned, client, pool, config, run_dir, progress, drawing_process()))
+        runs = asyncio.run(_run_all(planned, client, pool, config, run_dir, progress))
     finally:
         progress.close()
         if cache is not None:
@@ -312,8 +308,7 @@ class _RunLog(logging.FileHandler):
 
 
 async def _run_all(
-    planned: list[PlannedTask], client: ModelClient, pool: ModelPool, config: EvalConfig, run_dir: Path, progress: Progress,
-    drawer: DrawingProcess | None = None,
+    planned: list[PlannedTask], client: ModelClient, pool: ModelPool, config: EvalConfig, run_dir: Path, progress: Progress
 ) -> list[TaskRun]:
     contexts = []
     for p in planned:
@@ -352,7 +347,7 @@ async def _run_all(
     loop.set_default_executor(threads)  # what asyncio.to_thread (batches, lazy model loads) runs on
     stats_task = asyncio.create_task(_show_cache_stats(client, progress))
     try:
-        return list(await asyncio.gather(*(_run_task(p, c, drawer) for p, c in zip(planned, contexts))))
+        return list(await asyncio.gather(*(_run_task(p, c) for p, c in zip(planned, contexts))))
     except asyncio.CancelledError:
         interrupted = True
         threads.abandon()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.harness.plotting import draw
 from bench.harness.task import MetricValue, Plot, Summary, SummaryContext
 from bench.tasks.codegenbias.config import CodeGenBiasConfig
 from bench.tasks.codegenbias.plots import plot_most_biased, plot_tendency_vs_factual
@@ -34,11 +33,11 @@ def summarize_bias(
         ctx.artifacts_dir.mkdir(parents=True, exist_ok=True)
         model_name = str(samples[0].get("model", "model"))  # every record names the model it scored
         scatter = f"{task_name}_tendency_vs_factual.png"
-        draw(plot_tendency_vs_factual, per_profession, ctx.artifacts_dir / scatter, f"{task_name}: {model_name}")
+        plot_tendency_vs_factual(per_profession, ctx.artifacts_dir / scatter, f"{task_name}: {model_name}")
         plots.append(Plot("tendency_vs_factual", scatter,
                           "mean he/she tendency m per mapped profession vs its IPUMS 2012 score; the line is m = f_ipums"))
         bars = f"{task_name}_most_biased.png"
-        draw(plot_most_biased, per_profession, ctx.artifacts_dir / bars, f"{task_name}: most biased professions ({model_name})",
+        plot_most_biased(per_profession, ctx.artifacts_dir / bars, f"{task_name}: most biased professions ({model_name})",
                          top=config.top_professions)
         plots.append(Plot("most_biased_professions", bars,
                           "professions with the largest |mean m - f_ipums| (signed gap; + = more 'he' than the real distribution)"))

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from bench.harness.plotting import draw
 from bench.harness.task import MetricValue, Plot
 from bench.metrics.intervals import MIN_INTERVAL_N, Estimate, Interval, metric_value, proportion_estimate
 from bench.metrics.rewardbench_scoring import SECTIONS, ScoreInterval, section_of
@@ -131,8 +130,8 @@ def build_plots(
     before = np.concatenate([scored.chosen_scores, scored.rejected_scores])
     after = np.concatenate([outcomes["rc_lwr"].chosen, outcomes["rc_lwr"].rejected])
     name = "reward_vs_length.png"
-    draw(
-        plot_reward_vs_length, artifacts_dir / name, lengths, before, fitted_curve(lengths, before, settings), after,
+    plot_reward_vs_length(
+        artifacts_dir / name, lengths, before, fitted_curve(lengths, before, settings), after,
         fitted_curve(lengths, after, settings), title, feature,
     )
     return [Plot("reward_vs_length", name, f"Reward vs response length ({feature}) with the LOWESS fit, raw and after RC-LWR")]

@@ -17,7 +17,6 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from bench.harness.plotting import draw
 from bench.harness.task import MetricValue, Plot
 from bench.metrics.intervals import MIN_INTERVAL_N, Estimate, metric_value
 from bench.metrics.textworld_scores import mean_normalised_score, mean_steps, normalised_score, success_rate
@@ -126,7 +125,7 @@ def build_plots(config: TextWorldConfig, samples: list[dict[str, Any]], artifact
     if not curves:
         return []
     name = f"{task}_score_by_trial.png"
-    draw(plot_score_by_trial, artifacts_dir / name, {AGENT_LABELS[a]: c for a, c in curves.items()},
-         f"{task}: normalised score vs trial")
+    plot_score_by_trial(artifacts_dir / name, {AGENT_LABELS[a]: c for a, c in curves.items()},
+                        f"{task}: normalised score vs trial")
     return [Plot("score_by_trial", name,
                  f"Mean normalised score over test games per trial and agent, bootstrap 95% CIs (none below {MIN_INTERVAL_N} games)")]

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from bench.harness.plotting import draw
 from bench.harness.task import MetricValue, Plot
 from bench.metrics.intervals import MIN_INTERVAL_N, Estimate, metric_value, proportion_estimate
 from bench.metrics.uno_decisions import DecisionRank, adr_at_k, chance_odhr_at_k, odhr_at_k
@@ -118,7 +117,7 @@ def build_plots(config: UnoConfig, samples: list[dict[str, Any]], artifacts_dir:
                     cells[(setting, opponent)] = win_rate(values)
         chance_by_setting = {s: 1 / SETTING_PLAYERS[s] for s in config.settings}
         name = f"{task}_win_rate.png"
-        draw(plot_win_rates, artifacts_dir / name, cells, chance_by_setting, f"{task}: win rate per setting and opponent")
+        plot_win_rates(artifacts_dir / name, cells, chance_by_setting, f"{task}: win rate per setting and opponent")
         plots.append(Plot("win_rate", name, f"Win rate with Wilson 95% CIs per setting and opponent (none below {MIN_INTERVAL_N} games); dashed = 1/players"))
     if scored:
         largest = max(len(d["values"]) for d in scored)
@@ -127,6 +126,6 @@ def build_plots(config: UnoConfig, samples: list[dict[str, Any]], artifacts_dir:
         odhr = [odhr_at_k(ranks, k).value for k in ks]
         chance_curve = [chance_odhr_at_k([d["values"] for d in scored], k) for k in ks]
         name = f"{task}_odhr_curve.png"
-        draw(plot_odhr_curve, artifacts_dir / name, ks, odhr, chance_curve, f"{task}: ODHR@K over K (reconstructed metric)")
+        plot_odhr_curve(artifacts_dir / name, ks, odhr, chance_curve, f"{task}: ODHR@K over K (reconstructed metric)")
         plots.append(Plot("odhr_curve", name, "ODHR@K over K for the scored decisions, with a uniform random choice"))
     return plots
