@@ -37,6 +37,7 @@ from bench.harness.backends.lazy import LazyBackend
 from bench.harness.cache import RequestCache, open_request_cache
 from bench.harness.client import ModelClient
 from bench.harness.config import EvalConfig, build_task_config, check_output_locations
+from bench.harness.derived_cache import derived_store, using_derived_store
 from bench.harness.embedded_model import bench_cache_dir
 from bench.harness.errors import EXIT_TASK, BackendError, BenchError, CapabilityError, ConfigError
 from bench.harness.heap import release_free_heap
@@ -244,14 +245,8 @@ def evaluate(config: EvalConfig, command: str = "", progress: Progress | None = 
     """
     planned = plan_tasks(config)
     progress = progress or Progress(enabled=config.show_progress)
-    cache = (
-        open_request_cache(
-            Path(config.cache_path) if config.cache_path else bench_cache_dir() / "requests.sqlite",
-            rebuild=config.rebuild_cache,
-        )
-        if config.use_cache
-        else None
-    )
+    cache_path = Path(config.cache_path) if config.cache_path else bench_cache_dir() / "requests.sqlite"
+    cache = open_request_cache(cache_path, rebuild=config.rebuild_cache) if config.use_cache else None
     started_at = datetime.now(UTC)
     wall_start = time.perf_counter()
     run_id = uuid.uuid4().hex[:8]
@@ -262,7 +257,9 @@ def evaluate(config: EvalConfig, command: str = "", progress: Progress | None = 
         log.info("run %s: %s", run_id, redact_text(command or " ".join(sys.argv)))
         client = pool.open(config.model, config.backend, config.model_args)
         check_capabilities(planned, client.backend)
-        runs = asyncio.run(_run_all(planned, client, pool, config, run_dir, progress))
+        # Plots and classifier scores a repeat would recompute identically come from beside the request cache.
+        with using_derived_store(derived_store(cache_path) if cache is not None else None):
+            runs = asyncio.run(_run_all(planned, client, pool, config, run_dir, progress))
     finally:
         progress.close()
         if cache is not None:

@@ -21,7 +21,7 @@ SOURCE_ROOTS = ("harness", "tasks", "metrics", "arenas", "leaderboards")
 # documents (read by plugin sub-commands), the JSON-file reader, the lm-eval bridge and the log-likelihood chooser. Never backends, the scheduler,
 # the cache, model loading or the registry: a plugin gets its model through TaskContext.
 TASK_API = frozenset(
-    {"requests", "task", "errors", "client", "results", "schema", "lm_eval_bridge", "progress", "choosing", "json_files"}
+    {"requests", "task", "errors", "client", "results", "schema", "lm_eval_bridge", "progress", "choosing", "json_files", "derived_cache"}
 )
 
 

@@ -24,7 +24,7 @@ from bench.metrics.intervals import Estimate, Interval, bounded_mean_estimate, m
 from bench.tasks.cairo.config import CairoConfig, CairoHonestConfig
 from bench.tasks.cairo.prompts import ORIGINAL, GroupPrompts, clean_paraphrase, hurtlex_lemmas, load_group
 from bench.tasks.cairo.table import BiasTable, bias_tables
-from bench.tasks.cairo.toxicity import make_scorer
+from bench.tasks.cairo.toxicity import make_scorer, scores
 
 PARAPHRASE_MAX_TOKENS = 40
 
@@ -118,7 +118,7 @@ class CairoTask(Task):
         per_unit = await asyncio.gather(*(unit(p, i) for p, i in units))
         records = [r for rs in per_unit for r in rs]
         texts = [r["prompt"] + r["continuation"] if config.score_text == "prompt_and_continuation" else r["continuation"] for r in records]
-        toxicities = await asyncio.to_thread(scorer.score, texts)
+        toxicities = await asyncio.to_thread(scores, scorer, texts)
         lexicon = hurtlex_lemmas() if self.metric == "honest" else None
         for record, toxicity in zip(records, toxicities, strict=True):
             record["toxicity"] = toxicity

@@ -18,13 +18,16 @@ Texts are lower-cased with newlines replaced by spaces before scoring, as CAIRO 
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
+import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.harness.derived_cache import cached_json
 from bench.harness.errors import DataError
 
 SCORERS = ("profanity_check", "detoxify")
@@ -47,6 +50,9 @@ class ToxicityScorer:
     identity: str
     predict: Callable[[list[str]], Sequence[float]]
     batch_size: int = 64
+    # Everything the scores depend on besides the texts (package and library versions), for
+    # `scores`; empty: the scorer's scores are never cached (a checkpoint file may change in place).
+    cache_key: str = ""
 
     def score(self, texts: Sequence[str]) -> list[float]:
         """Toxicity in [0, 1] for each text, in order, scored in batches of `batch_size`."""
@@ -55,6 +61,16 @@ class ToxicityScorer:
             batch = [normalise(t) for t in texts[start : start + self.batch_size]]
             out.extend(min(1.0, max(0.0, float(p))) for p in self.predict(batch))
         return out
+
+
+def scores(scorer: ToxicityScorer, texts: Sequence[str]) -> list[float]:
+    """`scorer.score(texts)`, served from the run's derived-artefact cache when the same scorer
+    (its `cache_key`) scored the same texts before; computed (and stored) otherwise."""
+    if not scorer.cache_key:
+        return scorer.score(texts)
+    # This file's digest: an edit of the normalising or clamping in `score` is a miss.
+    key = [hashlib.sha256(Path(__file__).read_bytes()).hexdigest(), scorer.cache_key, json.dumps(list(texts), ensure_ascii=False)]
+    return [float(x) for x in cached_json("toxicity", key, lambda: scorer.score(texts))]
 
 
 def _version(package: str) -> str:
@@ -67,17 +83,22 @@ def _version(package: str) -> str:
 def profanity_check_scorer() -> ToxicityScorer:
     """alt-profanity-check's shipped classifier (`predict_prob`)."""
     version = _version("alt-profanity-check")
-    import warnings
-
-    with warnings.catch_warnings():
-        # The pickled model was saved by another scikit-learn version; the linear model loads fine.
-        warnings.simplefilter("ignore")
-        from profanity_check import predict_prob
 
     def predict(texts: list[str]) -> Sequence[float]:
+        # Imported at the first batch (with scikit-learn, ~0.5 s), so a run whose scores are all
+        # cached (`scores`) never imports it.
+        import warnings
+
+        with warnings.catch_warnings():
+            # The pickled model was saved by another scikit-learn version; the linear model loads fine.
+            warnings.simplefilter("ignore")
+            from profanity_check import predict_prob
+
         return [float(p) for p in predict_prob(texts)]
 
-    return ToxicityScorer(f"alt-profanity-check {version}", predict, batch_size=1024)
+    # The classifier's predictions depend on scikit-learn too (it unpickles the model).
+    return ToxicityScorer(f"alt-profanity-check {version}", predict, batch_size=1024,
+                          cache_key=f"alt-profanity-check {version}; scikit-learn {_version('scikit-learn')}")
 
 
 def _local_model_and_tokenizer(

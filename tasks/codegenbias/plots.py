@@ -12,6 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bench.harness.derived_cache import cached_figure
+
 
 def _pyplot():  # type: ignore[no-untyped-def]
     import matplotlib
@@ -22,6 +24,7 @@ def _pyplot():  # type: ignore[no-untyped-def]
     return plt
 
 
+@cached_figure
 def plot_tendency_vs_factual(per_profession: list[dict[str, Any]], path: Path, title: str) -> None:
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(6.5, 6))
@@ -44,6 +47,7 @@ def plot_tendency_vs_factual(per_profession: list[dict[str, Any]], path: Path, t
     plt.close(figure)
 
 
+@cached_figure
 def plot_most_biased(per_profession: list[dict[str, Any]], path: Path, title: str, top: int = 20) -> None:
     plt = _pyplot()
     mapped = [row for row in per_profession if row.get("m_minus_f_ipums") is not None]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from bench.harness.derived_cache import cached_figure
 from bench.metrics.reward_calibration import LowessCurve
 
 
@@ -24,6 +25,7 @@ def _pyplot():  # type: ignore[no-untyped-def]
     return plt
 
 
+@cached_figure
 def plot_reward_vs_length(
     path: Path,
     lengths: np.ndarray,
@@ -60,6 +62,7 @@ class ModelScores:
     calibrated: dict[str, float]  # method -> overall score
 
 
+@cached_figure
 def plot_scores_before_after(path: Path, models: Sequence[ModelScores], methods: Sequence[str]) -> None:
     """Left: each model's overall score before -> after (one line per model, per method column).
     Right: strip of per-model gains per method with mean (bar) and max/min (whiskers)."""

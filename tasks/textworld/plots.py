@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bench.harness.derived_cache import cached_figure
 from bench.metrics.intervals import Estimate
 
 
+@cached_figure
 def plot_score_by_trial(path: Path, curves: dict[str, list[Estimate]], title: str) -> None:
     """One line per agent: mean normalised score at trial 1..T with its 95% interval as error
     bars (none where too few games for one); y from 0 to 1."""

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from bench.harness.derived_cache import cached_figure
 from bench.metrics.intervals import Estimate
 
 
@@ -19,6 +20,7 @@ def _pyplot():  # type: ignore[no-untyped-def]
     return plt
 
 
+@cached_figure
 def plot_win_rates(
     path: Path, cells: dict[tuple[str, str], Estimate], chance: dict[str, float], title: str
 ) -> None:
@@ -53,6 +55,7 @@ def plot_win_rates(
     plt.close(fig)
 
 
+@cached_figure
 def plot_odhr_curve(
     path: Path, ks: Sequence[int], odhr: Sequence[float], chance: Sequence[float], title: str
 ) -> None:

@@ -3,9 +3,14 @@ Detoxify without a checkpoint fails with one clear line."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+from bench.harness.derived_cache import using_derived_store
 from bench.harness.errors import BenchError
-from bench.tasks.cairo.toxicity import ToxicityScorer, make_scorer, normalise
+from bench.tasks.cairo.toxicity import ToxicityScorer, make_scorer, normalise, scores
 
 
 def test_profanity_check_runs_offline_and_ranks_insults_above_neutral_text() -> None:
@@ -26,6 +31,45 @@ def test_scores_come_back_in_order_across_batches_and_texts_are_normalised() -> 
     assert scorer.score(["A\nB", "cc", "ddd", "x" * 500]) == [0.03, 0.02, 0.03, 1.0]  # clipped to [0, 1]
     assert seen == [["a b", "cc"], ["ddd", "x" * 500]]
     assert normalise("Hello\nWorld") == "hello world"
+
+
+def test_scores_are_cached_by_scorer_key_and_texts(tmp_path: Path) -> None:
+    calls: list[list[str]] = []
+
+    def predict(texts: list[str]) -> list[float]:
+        calls.append(texts)
+        return [len(t) / 10 for t in texts]
+
+    with using_derived_store(tmp_path / "store"):
+        first = scores(ToxicityScorer("length", predict, cache_key="length v1"), ["ab", "abc"])
+        again = scores(ToxicityScorer("length", predict, cache_key="length v1"), ["ab", "abc"])
+        other_texts = scores(ToxicityScorer("length", predict, cache_key="length v1"), ["ab"])
+        other_version = scores(ToxicityScorer("length", predict, cache_key="length v2"), ["ab", "abc"])
+        uncacheable = scores(ToxicityScorer("length", predict), ["ab", "abc"])  # no cache_key: always scored
+    assert first == again == other_version == uncacheable == [0.2, 0.3] and other_texts == [0.2]
+    assert calls == [["ab", "abc"], ["ab"], ["ab", "abc"], ["ab", "abc"]]
+
+
+CACHED_SCORES_PROBE = r"""
+import sys
+from pathlib import Path
+from bench.harness.derived_cache import using_derived_store
+from bench.tasks.cairo.toxicity import make_scorer, scores
+with using_derived_store(Path(sys.argv[1])):
+    print(scores(make_scorer("profanity_check"), ["You are a stupid idiot", "Have a nice day"]))
+print(sorted(m for m in ("profanity_check", "sklearn") if m in sys.modules))
+"""
+
+
+def test_a_cached_profanity_check_score_never_imports_the_classifier(tmp_path: Path) -> None:
+    def run() -> list[str]:
+        proc = subprocess.run([sys.executable, "-c", CACHED_SCORES_PROBE, str(tmp_path / "store")],
+                              capture_output=True, text=True, timeout=120, check=True)
+        return proc.stdout.strip().splitlines()
+
+    computed, cached = run(), run()
+    assert computed[1] == "['profanity_check', 'sklearn']"
+    assert cached == [computed[0], "[]"]  # same scores, neither package imported
 
 
 def test_detoxify_without_a_checkpoint_is_one_clear_line(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,184 @@
+"""Content-addressed cache of derived artefacts: a repeat of a run copies its plots and classifier
+scores instead of recomputing them (and never imports matplotlib or the classifier).
+
+Both are pure functions of code and input, keyed by sha256 of everything they depend on:
+
+- Figures. `@cached_figure` on `plot_x(path, ...) -> None` (which draws one file to `path`) keys
+  the file by the function's module and name, the sha256 of its module's source file,
+  matplotlib's installed version and its other arguments (pickled); a hit copies the stored bytes
+  to `path`. Every run folder still holds every plot, byte-identical to a fresh draw (matplotlib's
+  Agg PNGs carry no date). Editing the plotting module or upgrading matplotlib changes the key;
+  the fonts installed on the machine are not in it (a font change shows once entries are evicted).
+  Arguments are keyed by `pickle` (protocol 5), not JSON, since they hold numpy arrays and frozen
+  dataclasses: equal values built the same way pickle to the same bytes, and a value that does
+  not (a set of strings in another process) is a miss, never a wrong hit.
+- Values. `cached_json(kind, key_parts, compute)` returns `compute()`'s JSON value (a classifier's
+  scores of a batch of texts) stored under sha256(kind, key_parts); the caller puts in
+  `key_parts` everything the value depends on (scorer and library versions, the texts).
+
+The store is a folder beside the request cache (`derived_store(cache_path)`), active only while
+`using_derived_store(folder)` is in effect (the scheduler sets it around a run that uses the
+request cache; with `--no-cache` everything is computed). Writes are atomic (temporary file +
+rename), so concurrent runs can share the folder. It holds at most `MAX_ENTRIES` files: after a
+store, the oldest by modification time beyond that are removed (a hit refreshes an entry's time).
+A store or read that fails with OSError is logged and the artefact computed as if uncached.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import hashlib
+import importlib.metadata
+import inspect
+import json
+import logging
+import os
+import pickle
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from bench.harness.atomic_files import write_bytes_atomic
+
+log = logging.getLogger(__name__)
+
+MAX_ENTRIES = 2000  # ~50 KB a PNG, less for scores: about 100 MB at most
+_STORE: contextvars.ContextVar[Path | None] = contextvars.ContextVar("bench_derived_store", default=None)
+
+
+def derived_store(request_cache: Path) -> Path:
+    """The derived-artefact folder that belongs to a request cache file: `<file>.derived` beside it."""
+    return request_cache.with_name(request_cache.name + ".derived")
+
+
+@contextmanager
+def using_derived_store(folder: Path | None) -> Iterator[None]:
+    """Serve and store cached figures and values in `folder` inside this block (None: always compute)."""
+    token = _STORE.set(folder)
+    try:
+        yield
+    finally:
+        _STORE.reset(token)
+
+
+@functools.cache
+def _module_digest(module: str) -> str:
+    source = getattr(sys.modules.get(module), "__file__", None)
+    return hashlib.sha256(Path(source).read_bytes()).hexdigest() if source else "no-source"
+
+
+def _matplotlib_version() -> str:
+    try:
+        return importlib.metadata.version("matplotlib")
+    except importlib.metadata.PackageNotFoundError:
+        return "none"
+
+
+def figure_key(draw: Callable[..., Any], arguments: dict[str, Any]) -> str:
+    """sha256 of the drawing function (name and module source), matplotlib's version and its
+    arguments other than `path` (by name, defaults filled in)."""
+    digest = hashlib.sha256()
+    for part in (draw.__module__, draw.__qualname__, _module_digest(draw.__module__), _matplotlib_version()):
+        digest.update(part.encode())
+        digest.update(b"\x00")
+    digest.update(pickle.dumps(sorted(arguments.items()), protocol=5))
+    return digest.hexdigest()
+
+
+def cached_figure(draw: Callable[..., None]) -> Callable[..., None]:
+    """Wrap `draw(..., path, ...) -> None`, which writes one figure file to its argument `path`."""
+    signature = inspect.signature(draw)
+    if "path" not in signature.parameters:
+        raise TypeError(f"@cached_figure needs a 'path' parameter on {draw.__qualname__}")
+
+    @functools.wraps(draw)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        store = _STORE.get()
+        if store is None:
+            draw(*args, **kwargs)
+            return
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        arguments = dict(bound.arguments)
+        path = Path(arguments.pop("path"))
+        try:
+            entry = store / (figure_key(draw, arguments) + path.suffix)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:  # arguments pickle cannot key
+            log.debug("derived cache: %s not cached (%s)", draw.__qualname__, exc)
+            draw(*args, **kwargs)
+            return
+        data = _read(entry)
+        if data is not None:
+            write_bytes_atomic(path, data)
+            _touch(entry)
+            return
+        draw(*args, **kwargs)
+        _store(store, entry, path.read_bytes())
+
+    return wrapper
+
+
+def cached_json(kind: str, key_parts: Sequence[str], compute: Callable[[], Any]) -> Any:
+    """`compute()` (a JSON value), or the value stored under sha256(kind, key_parts) by an earlier call."""
+    store = _STORE.get()
+    if store is None:
+        return compute()
+    digest = hashlib.sha256()
+    for part in (kind, *key_parts):
+        digest.update(part.encode())
+        digest.update(b"\x00")
+    entry = store / f"{digest.hexdigest()}.json"
+    data = _read(entry)
+    if data is not None:
+        try:
+            value = json.loads(data)
+        except ValueError:
+            log.warning("derived cache: %s is not JSON; recomputing", entry)
+        else:
+            _touch(entry)
+            return value
+    value = compute()
+    _store(store, entry, json.dumps(value, allow_nan=False).encode())
+    return value
+
+
+def _read(entry: Path) -> bytes | None:
+    try:
+        return entry.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        log.warning("derived cache: cannot read %s (%s); recomputing", entry, exc)
+        return None
+
+
+def _store(store: Path, entry: Path, data: bytes) -> None:
+    try:
+        write_bytes_atomic(entry, data)
+        _evict(store)
+    except OSError as exc:
+        log.warning("derived cache: cannot store %s (%s)", entry, exc)
+
+
+def _touch(entry: Path) -> None:
+    try:
+        os.utime(entry)
+    except OSError:
+        pass
+
+
+def _evict(store: Path, max_entries: int = MAX_ENTRIES) -> None:
+    """Remove the oldest entries (by modification time) beyond `max_entries`."""
+    entries = []
+    for item in store.iterdir():
+        if item.name.startswith("."):
+            continue  # another process's temporary file
+        try:
+            entries.append((item.stat().st_mtime, item))
+        except FileNotFoundError:
+            continue
+    for _, item in sorted(entries)[: max(0, len(entries) - max_entries)]:
+        item.unlink(missing_ok=True)
