@@ -141,7 +141,12 @@ def cached_json(kind: str, key_parts: Sequence[str], compute: Callable[[], Any])
             _touch(entry)
             return value
     value = compute()
-    _store(store, entry, json.dumps(value, allow_nan=False).encode())
+    try:
+        data = json.dumps(value, allow_nan=False).encode()
+    except (TypeError, ValueError) as exc:  # not a JSON value (NaN included): returned, not stored
+        log.debug("derived cache: %s value not stored (%s)", kind, exc)
+        return value
+    _store(store, entry, data)
     return value
 
 

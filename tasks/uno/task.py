@@ -36,7 +36,7 @@ from bench.harness.task import Summary, SummaryContext, Task, TaskContext
 from bench.tasks.uno.config import SETTING_PLAYERS, UnoConfig
 from bench.tasks.uno.records import decision_record, game_record
 from bench.tasks.uno.report import build_metrics, build_plots
-from bench.tasks.uno.scoring import ScoredDecision, is_scored, score_decision
+from bench.tasks.uno.scoring import ScoredDecision, is_scored, score_decisions
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,11 +137,10 @@ class UnoTask(Task):
 
     @staticmethod
     def _score(config: UnoConfig, game: GameResult, seed: int) -> list[ScoredDecision | None]:
-        return [
-            score_decision(point, config.rollouts, seed + 7919 * (j + 1), config.perfect_information, config.rollout_engine)
-            if is_scored(point.decision, config.scored_decisions) else None
-            for j, point in enumerate(game.decisions)
-        ]
+        chosen = [j for j, point in enumerate(game.decisions) if is_scored(point.decision, config.scored_decisions)]
+        points = [(game.decisions[j], seed + 7919 * (j + 1)) for j in chosen]
+        scored = dict(zip(chosen, score_decisions(points, config.rollouts, config.perfect_information, config.rollout_engine), strict=True))
+        return [scored.get(j) for j in range(len(game.decisions))]
 
 
 class UnoTutriTask(UnoTask):
