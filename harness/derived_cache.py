@@ -36,6 +36,7 @@ import logging
 import os
 import pickle
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -112,7 +113,7 @@ def cached_figure(draw: Callable[..., None]) -> Callable[..., None]:
             return
         data = _read(entry)
         if data is not None:
-            write_bytes_atomic(path, data)
+            _copy_atomic(data, path)
             _touch(entry)
             return
         draw(*args, **kwargs)
@@ -166,6 +167,20 @@ def _store(store: Path, entry: Path, data: bytes) -> None:
         _evict(store)
     except OSError as exc:
         log.warning("derived cache: cannot store %s (%s)", entry, exc)
+
+
+def _copy_atomic(data: bytes, path: Path) -> None:
+    """`data` to `path` through a temporary file and a rename (atomic like a drawn figure's write,
+    without `write_bytes_atomic`'s fsync: the stored entry is the durable copy)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _touch(entry: Path) -> None:
