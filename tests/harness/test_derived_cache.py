@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from bench.harness import derived_cache as figure_cache
-from bench.harness.derived_cache import cached_figure, derived_store, using_derived_store
+from bench.harness.derived_cache import cached_figure, cached_json, derived_store, using_derived_store
 from bench.metrics.intervals import Estimate, Interval
 
 calls: list[str] = []
@@ -108,3 +108,26 @@ def test_real_plot_hit_is_byte_identical_and_skips_matplotlib(tmp_path: Path) ->
     plot_score_by_trial(tmp_path / "direct.png", curves, "score by trial")
     assert (tmp_path / "cached.png").read_bytes() == (tmp_path / "fresh.png").read_bytes()
     assert (tmp_path / "direct.png").read_bytes() == (tmp_path / "fresh.png").read_bytes()
+
+
+def test_cached_json_hits_misses_and_survives_a_corrupt_entry(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    computed: list[str] = []
+
+    def compute(value: object) -> object:
+        computed.append(repr(value))
+        return value
+
+    with using_derived_store(store):
+        assert cached_json("k", ["a"], lambda: compute([0.5, 1.0])) == [0.5, 1.0]
+        assert cached_json("k", ["a"], lambda: compute("unused")) == [0.5, 1.0]  # hit
+        assert cached_json("k", ["b"], lambda: compute([2.0])) == [2.0]  # other key parts
+        assert cached_json("other", ["a"], lambda: compute([3.0])) == [3.0]  # other kind
+        for entry in store.iterdir():
+            entry.write_text("{not json")
+        assert cached_json("k", ["a"], lambda: compute([0.5, 1.0])) == [0.5, 1.0]  # recomputed
+        nan = cached_json("k", ["nan"], lambda: compute(float("nan")))
+        assert nan != nan  # returned, not stored
+        assert cached_json("k", ["nan"], lambda: compute(1.0)) == 1.0
+    assert len(computed) == 6
+    assert cached_json("k", ["a"], lambda: compute(None)) is None  # no store: computed
