@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from bench.arenas.textworld.env import TextWorldEnv
+from bench.arenas.textworld.pool import EnvPool
 
 
 @dataclass(frozen=True)
@@ -86,9 +86,10 @@ class WalkthroughPolicy:
         return Action("look", {"mode": "walkthrough", "exhausted": True})
 
 
-async def run_episode(game_path: Path | str, policy: Policy, max_steps: int) -> Episode:
-    env = TextWorldEnv(game_path, max_steps=max_steps)
-    try:
+async def run_episode(game_path: Path | str, policy: Policy, max_steps: int, envs: EnvPool | None = None) -> Episode:
+    """Play one episode from the game's initial state. With `envs`, the game is leased from that
+    run's pool of loaded games (and goes back to it); without, it is loaded and closed here."""
+    with (envs if envs is not None else EnvPool(max_idle=0)).lease(game_path, max_steps) as env:
         observation, info = env.reset()
         objective, walkthrough = info["objective"], tuple(info["walkthrough"])
         initial, transitions = observation, list[Transition]()
@@ -107,5 +108,3 @@ async def run_episode(game_path: Path | str, policy: Policy, max_steps: int) -> 
             done = terminated or truncated
         return Episode(str(game_path), objective, initial, tuple(transitions), info["score"], info["max_score"],
                        info["won"], info["lost"], truncated and not terminated)
-    finally:
-        env.close()

@@ -40,6 +40,7 @@ from bench.arenas.textworld.games import (
     ensure_games,
     game_set,
 )
+from bench.arenas.textworld.pool import EnvPool
 from bench.harness.choosing import choose
 from bench.harness.client import ModelClient
 from bench.harness.errors import DataError
@@ -53,7 +54,7 @@ Memory = tuple[str, ...]
 
 
 class _Session:
-    """What every episode of one task run shares: the model, the chooser, settings and records."""
+    """What every episode of one task run shares: the model, the chooser, settings, loaded games and records."""
 
     def __init__(self, task: TextWorldTask, ctx: TaskContext, config: TextWorldConfig) -> None:
         self.task, self.ctx, self.config = task, ctx, config
@@ -64,11 +65,12 @@ class _Session:
             if config.choice_mode == "loglikelihood" else None
         )
         self.records: list[dict[str, Any]] = []
+        self.envs = EnvPool()  # loaded games reused across the run's episodes; closed when the run ends
         self.demonstrations: list[tuple[GameInfo, Episode]] = []  # expert setting: walkthroughs of training games
 
     async def play(self, agent: str, game: GameInfo, memory: Memory) -> Episode:
         policy = LLMPolicy(self.model, self.chooser, self.settings, MEMORY_KIND[agent], memory)
-        episode = await run_episode(game.path, policy, self.config.max_steps)
+        episode = await run_episode(game.path, policy, self.config.max_steps, self.envs)
         self.ctx.progress.advance(self.task.name)
         return episode
 
@@ -150,7 +152,8 @@ class TextWorldTask(Task):
         session = _Session(self, ctx, config)
         total = len(test_games) * len(config.agents) * config.trials + self.source_episode_count(config, len(source_games))
         ctx.progress.start(self.name, total)
-        await self.play_all(session, source_games, test_games)
+        with session.envs:
+            await self.play_all(session, source_games, test_games)
         if ctx.shard is not None and ctx.shard.index != 0:
             # Every shard plays the same training phase (above); only shard 0 keeps its records
             # (source episodes, demonstrations, memories), so a merged run holds them once.
@@ -196,8 +199,9 @@ class TextWorldTipsExpertTask(TextWorldTask):
 
     async def play_all(self, session: _Session, sources: list[GameInfo], tests: list[GameInfo]) -> None:
         # The demonstrations need no model: play them once, before any agent learns from them.
-        demos = await asyncio.gather(*(run_episode(g.path, WalkthroughPolicy(), max(len(g.walkthrough) + 5, 10))
-                                       for g in sources))
+        demos = await asyncio.gather(*(
+            run_episode(g.path, WalkthroughPolicy(), max(len(g.walkthrough) + 5, 10), session.envs) for g in sources
+        ))
         for game, demo in zip(sources, demos):
             session.records.append(session.record("demonstration", "expert", game, 1, demo, (), None))
         session.demonstrations = list(zip(sources, demos))

@@ -64,16 +64,16 @@ class _Scripted:
 
 
 def test_every_step_sends_exactly_one_sanitised_command(game, monkeypatch: pytest.MonkeyPatch):
-    from textworld.gym.envs import TextworldGymEnv
+    from textworld.envs.wrappers import Filter
 
     sent: list[object] = []
-    original = TextworldGymEnv.step
+    original = Filter.step
 
     def spy(self, command):  # type: ignore[no-untyped-def]
         sent.append(command)
         return original(self, command)
 
-    monkeypatch.setattr(TextworldGymEnv, "step", spy)
+    monkeypatch.setattr(Filter, "step", spy)
     policy = _Scripted(["open fridge then go north", "> Inventory.\nlook", "take knife; eat it", "", "quit", "restart"])
     episode = asyncio.run(run_episode(game.path, policy, max_steps=6))
     assert policy.turns == len(sent) == episode.steps == 6
