@@ -206,11 +206,13 @@ def _simple_evaluate(lm: Any, tasks: list[Any], num_fewshot: int | None, bootstr
     from lm_eval import simple_evaluate
     from lm_eval.tasks import TaskManager
 
+    # Few-shot demos are drawn with the run's seed (default 1234, lm-eval's own fewshot_random_seed), not
+    # the per-task seed: so a task's prompts are the ones `lm_eval` / `simple_evaluate` build by default.
     seed = ctx.seed
     results = simple_evaluate(
         model=lm, tasks=tasks, num_fewshot=num_fewshot, limit=ctx.limit, task_manager=TaskManager(include_defaults=False),
         log_samples=True, bootstrap_iters=bootstrap_iters, random_seed=seed, numpy_random_seed=seed,
-        torch_random_seed=seed, fewshot_random_seed=seed,
+        torch_random_seed=seed, fewshot_random_seed=ctx.run_seed,
     )
     if results is None:
         raise DataError("lm-eval returned no results")

@@ -4,7 +4,8 @@
 (includes and `!function` utils resolved, exactly as lm-eval's TaskManager loads it) and sets the
 leaderboard's shots. With data="sample" the dataset becomes the shipped JSONL files in the hub
 dataset's own schema (`dataset_path: json`, one data file per split the YAML names); with
-data="hub" lm-eval's own dataset stays. The prompt, few-shot sampling, filters and metrics are
+data="hub" lm-eval's own dataset stays. On a sample the few-shot split is chosen so that a
+document is never its own demonstration (`sample_fewshot_split`). The prompt, few-shot sampling, filters and metrics are
 lm-eval's, untouched; `max_tokens` sets `generation_kwargs.max_gen_toks` of generation tasks (its
 default is lm-eval's effective value: the YAML's, else the 256 of lm-eval's HF model).
 
@@ -101,6 +102,20 @@ def without_bertscore(process_results: Callable[..., dict[str, Any]]) -> Callabl
     return rouge_only
 
 
+def sample_fewshot_split(config: dict[str, Any]) -> str | None:
+    """The few-shot split of a task run on a shipped sample: its evaluated split.
+
+    A sample holds one set of rows under every split name the task reads, so demos drawn from the
+    training split could be the evaluated document itself: lm-eval drops the current document from
+    the demos only when `fewshot_split` equals `test_split`. So a task evaluated on its test split gets
+    `fewshot_split = test_split`; one without a test split (evaluated on validation) keeps None, which
+    equals its None `test_split` already. Either way the demos are the other sample rows: few-shot and
+    test documents disjoint, as on the real dataset, and the same prompts from every caller of this
+    spec (bench's probes and the benchmark's lm-eval)."""
+    split = config.get("test_split")
+    return str(split) if split else None
+
+
 def lm_eval_spec(probe: Probe, data: str, shots: int, max_tokens: int, bertscore: str = "auto") -> dict[str, Any]:
     """The inline lm-eval task config of `probe` (see the module docstring)."""
     assert probe.lm_eval is not None
@@ -126,6 +141,8 @@ def lm_eval_spec(probe: Probe, data: str, shots: int, max_tokens: int, bertscore
     if data == "sample" and not own_sample:
         files = {split: str(DATA_DIR / name) for split, name in probe.lm_eval.splits}
         config.update(dataset_path="json", dataset_name=None, dataset_kwargs={"data_files": files})
+    if data == "sample" and shots > 0 and config.get("fewshot_split") is None:
+        config["fewshot_split"] = sample_fewshot_split(config)
     if config.get("output_type") == "generate_until":
         config["generation_kwargs"] = {**(config.get("generation_kwargs") or {}), "max_gen_toks": max_tokens}
     process = config.get("process_results")

@@ -2,8 +2,9 @@
 `*_sample` variants of the YAML tasks here (`custom_dataset: !function shipped_samples.<name>`).
 
 Each returns a `datasets.DatasetDict` with the split names the hub task reads, in the hub dataset's
-row schema, so the hub YAML runs unchanged on the sample. Where a task draws few-shot demos from a
-training split, that split holds the same rows: lm-eval never uses the evaluated item as its own demo.
+row schema, so the hub YAML runs unchanged on the sample. Every split holds the same rows, so each
+`*_sample` YAML with shots and a test split names it as `fewshot_split`: lm-eval then draws the demos
+without the evaluated document (it drops that document only when `fewshot_split == test_split`).
 Paths are relative to this file, so the variants run from any working directory.
 """
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import inspect
 import json
 import logging
 import random
@@ -77,9 +78,11 @@ def _lm_eval_run(name: str, model_args: dict[str, Any]) -> dict[str, float]:
     probe = PROBES[name]
     spec = lm_eval_spec(probe, "sample", probe.shots, probe.max_tokens)
     seed = task_seed(EvalConfig.seed, name)  # the seed bench gives the task (recorded in its result)
+    # few-shot demos: lm-eval's default fewshot_random_seed (1234), which bench draws them with (its run seed)
+    assert EvalConfig.seed == inspect.signature(simple_evaluate).parameters["fewshot_random_seed"].default
     results = simple_evaluate(model=FakeLM(FakeBackend("fake-model", model_args)), tasks=[spec], limit=LIMIT,
                               task_manager=TaskManager(include_defaults=False), bootstrap_iters=0, random_seed=seed,
-                              numpy_random_seed=seed, torch_random_seed=seed, fewshot_random_seed=seed)
+                              numpy_random_seed=seed, torch_random_seed=seed)
     assert results is not None
     return {key.split(",")[0]: value for key, value in results["results"][probe.lm_eval.task].items()  # type: ignore[union-attr]
             if "," in key and "_stderr" not in key}
@@ -314,3 +317,26 @@ def test_a_leaderboard_yaml_probe_on_the_hub_offline_names_its_dataset_in_one_li
     with pytest.raises(DataError, match=r"hallu_fever.*pminervini/hl-fever \(v1.0\).*hallu_fever.data=sample") as caught:
         asyncio.run(task.run(_context(FakeBackend("fake-model"), task.config_class(data="hub"), limit=2)))
     assert "\n" not in str(caught.value)
+
+
+def test_a_sample_document_is_never_its_own_few_shot_demonstration() -> None:
+    """Every split of a shipped sample holds the same rows; lm-eval drops the evaluated document from the
+    demos only when `fewshot_split == test_split`. The spec (both harnesses run it) must meet that rule,
+    so each prompt holds its own document once: as the query, never as a demonstration."""
+    from lm_eval.api.task import ConfigurableTask
+
+    checked = 0
+    for name in BRIDGED:
+        probe = PROBES[name]
+        assert probe.lm_eval is not None
+        if probe.shots == 0 or missing_prerequisites(probe.lm_eval.task):
+            continue
+        task = ConfigurableTask(config=lm_eval_spec(probe, "sample", probe.shots, probe.max_tokens))
+        assert task.fewshot_cfg.split == task.config.test_split, name
+        for doc in list(task.eval_docs)[:LIMIT]:
+            query = task.doc_to_text(doc)
+            assert isinstance(query, str)
+            prompt = task.fewshot_context(doc, probe.shots)
+            assert isinstance(prompt, str) and prompt.endswith(query) and prompt.count(query) == 1, name
+            checked += 1
+    assert checked >= 8 * LIMIT  # xsum, cnn_dailymail, faithdial, fever, true_false, popqa, nq_open, triviaqa, race
