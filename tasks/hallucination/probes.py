@@ -133,6 +133,22 @@ _HALUEVAL = ("the leaderboard's HaluEval parser on the first line of the greedy 
              "judgement; majority baseline beside it")
 
 
+def _halueval(part: str, subject: str, fields: str) -> Probe:
+    """HaluEval's `part` ("qa", "dialogue", "summarization"): the leaderboard's 0-shot Yes/No judgement probe."""
+    return Probe(
+        name=f"hallu_halueval_{part}", category="faithfulness", subcategory="hallucination detection", kind="judgement",
+        description=f"HaluEval {subject} hallucinate? 0-shot, written Yes/No judged by the leaderboard's parser, accuracy",
+        hub_path="pminervini/HaluEval", hub_config=f"{part}_samples", hub_split="data", fewshot_split=None,
+        sample_file=f"halueval_{part}.jsonl", shots=0,
+        query=f"leaderboard_prompts.halueval_{part}_text: HaluEval's judge instructions, then {fields}, #Your Judgement#:",
+        target="leaderboard_prompts.halueval_target: Yes | No", stops=("\n", "."), max_tokens=256,
+        lm_eval=LmEvalSource(f"lm_eval_yaml/hallu_halueval_{part}.yaml", f"hallu_halueval_{part}", "acc",
+                             (("data", f"halueval_{part}.jsonl"),), _HALUEVAL,
+                             sample_yaml=f"lm_eval_yaml/hallu_halueval_{part}_sample.yaml",
+                             proportions=("acc", "correctness", "em")),
+    )
+
+
 def _nq_probe(shots: int) -> Probe:
     return Probe(
         name=f"hallu_nq_open_{shots}", category="factuality", subcategory="closed-book QA", kind="exact_match",
@@ -275,43 +291,9 @@ PROBE_LIST: tuple[Probe, ...] = (
                              (("test", "faithdial.jsonl"),), _CHOICES.format('"false", "true"'),
                              sample_yaml="lm_eval_yaml/hallu_faithdial_sample.yaml", proportions=("acc",)),
     ),
-    Probe(
-        name="hallu_halueval_qa", category="faithfulness", subcategory="hallucination detection", kind="judgement",
-        description="HaluEval QA: does the answer hallucinate? 0-shot, written Yes/No judged by the leaderboard's parser, accuracy",
-        hub_path="pminervini/HaluEval", hub_config="qa_samples", hub_split="data", fewshot_split=None,
-        sample_file="halueval_qa.jsonl", shots=0,
-        query="leaderboard_prompts.halueval_qa_text: HaluEval's judge instructions, then #Knowledge#, #Question#, #Answer#, "
-              "#Your Judgement#:", target="leaderboard_prompts.halueval_target: Yes | No",
-        stops=("\n", "."), max_tokens=256,
-        lm_eval=LmEvalSource("lm_eval_yaml/hallu_halueval_qa.yaml", "hallu_halueval_qa", "acc", (("data", "halueval_qa.jsonl"),),
-                             _HALUEVAL, sample_yaml="lm_eval_yaml/hallu_halueval_qa_sample.yaml",
-                             proportions=("acc", "correctness", "em")),
-    ),
-    Probe(
-        name="hallu_halueval_dialogue", category="faithfulness", subcategory="hallucination detection", kind="judgement",
-        description="HaluEval dialogue: does the response hallucinate? 0-shot, written Yes/No judged by the leaderboard's parser, accuracy",
-        hub_path="pminervini/HaluEval", hub_config="dialogue_samples", hub_split="data", fewshot_split=None,
-        sample_file="halueval_dialogue.jsonl", shots=0,
-        query="leaderboard_prompts.halueval_dialogue_text: HaluEval's judge instructions, then #Knowledge#, #Dialogue History#, #Response#, "
-              "#Your Judgement#:", target="leaderboard_prompts.halueval_target: Yes | No",
-        stops=("\n", "."), max_tokens=256,
-        lm_eval=LmEvalSource("lm_eval_yaml/hallu_halueval_dialogue.yaml", "hallu_halueval_dialogue", "acc", (("data", "halueval_dialogue.jsonl"),),
-                             _HALUEVAL, sample_yaml="lm_eval_yaml/hallu_halueval_dialogue_sample.yaml",
-                             proportions=("acc", "correctness", "em")),
-    ),
-    Probe(
-        name="hallu_halueval_summarization", category="faithfulness", subcategory="hallucination detection",
-        kind="judgement",
-        description="HaluEval summarisation: does the summary hallucinate? 0-shot, written Yes/No judged by the leaderboard's parser, accuracy",
-        hub_path="pminervini/HaluEval", hub_config="summarization_samples", hub_split="data", fewshot_split=None,
-        sample_file="halueval_summarization.jsonl", shots=0,
-        query="leaderboard_prompts.halueval_summarization_text: HaluEval's judge instructions, then #Document#, #Summary#, "
-              "#Your Judgement#:", target="leaderboard_prompts.halueval_target: Yes | No",
-        stops=("\n", "."), max_tokens=256,
-        lm_eval=LmEvalSource("lm_eval_yaml/hallu_halueval_summarization.yaml", "hallu_halueval_summarization", "acc", (("data", "halueval_summarization.jsonl"),),
-                             _HALUEVAL, sample_yaml="lm_eval_yaml/hallu_halueval_summarization_sample.yaml",
-                             proportions=("acc", "correctness", "em")),
-    ),
+    _halueval("qa", "QA: does the answer", "#Knowledge#, #Question#, #Answer#"),
+    _halueval("dialogue", "dialogue: does the response", "#Knowledge#, #Dialogue History#, #Response#"),
+    _halueval("summarization", "summarisation: does the summary", "#Document#, #Summary#"),
     Probe(
         name="hallu_fever", category="factuality", subcategory="fact-checking", kind="detection",
         description="FEVER claims, closed-book, 16-shot, supported/refuted accuracy + majority baseline (leaderboard)",
