@@ -4,7 +4,7 @@
     observation, info = env.reset()
     observation, reward, terminated, truncated, info = env.step("open fridge")
 
-TextWorld's own gym env returns the CUMULATIVE score as the second value of `step`; this wrapper
+TextWorld's environments return the CUMULATIVE score as the second value of `step`; this wrapper
 turns it into the per-step reward `step_reward(previous, score)` (gymnasium's convention) and
 keeps the score in `info["score"]`. `terminated` = the game was won or lost; `truncated` = the
 step limit was reached first (TextWorld's own limit would report it as `done`, which cannot be
