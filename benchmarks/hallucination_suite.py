@@ -28,8 +28,8 @@ and xsum differed in their few-shot prompts: lm-eval's side put the test documen
 holds the same rows in every split; lm-eval drops the evaluated document only when fewshot_split == test_split)
 and bench drew demos with its per-task seed. Fixed (bridged.sample_fewshot_split, the bridge's few-shot seed =
 the run seed, default 1234 = lm-eval's): at --limit 1 --repeats 1 (load 2.8 -> 5.4, other work running) all 43
-compared values equal. nq_open_64 / triviaqa_64 share lm-eval's task names with the 8-shot probes, so only one
-of each pair is compared.
+compared values equal (nq_open_64 / triviaqa_64 were not compared then: they shared lm-eval's task names with the
+8-shot probes; lm-eval's side now names each task after its probe).
 
     .venv/bin/python benchmarks/hallucination_suite.py [--limit 1] [--repeats 3] [--batch-size 16]
         [--lm-eval-batch-size 16|auto] [--threads N] [--timeout 600] [--probes hallu_fever,...]
@@ -82,10 +82,10 @@ def run_lm_eval(bridged: list[str], yaml_tasks: list[str], limit: int, batch_siz
     names: dict[str, str] = {}
     for name in bridged:
         probe = PROBES[name]
-        task = ConfigurableTask(config=lm_eval_spec(probe, "sample", probe.shots, probe.max_tokens))
-        objects.append(task)
-        assert probe.lm_eval is not None
-        names[probe.lm_eval.task] = name
+        # named after the probe: nq_open_8 / nq_open_64 (triviaqa too) share lm-eval's task name
+        config = {**lm_eval_spec(probe, "sample", probe.shots, probe.max_tokens), "task": name}
+        objects.append(ConfigurableTask(config=config))
+        names[name] = name
     names.update({t: t for t in yaml_tasks})
     out = simple_evaluate(model=lm, tasks=objects + yaml_tasks, limit=limit, bootstrap_iters=0,
                           task_manager=TaskManager(include_path=str(YAML_DIR)))
