@@ -26,6 +26,8 @@ lm-eval's HFLM on the same model (tested within 1e-4).
 from __future__ import annotations
 
 import asyncio
+import importlib
+import importlib.util
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -97,10 +99,13 @@ class BenchLM(LM):
 async def settle_imports(ctx: TaskContext) -> None:
     """Finish the imports that are not safe to race with lm-eval's work in another thread.
 
-    - The hf backend imports transformers (harness/transformers_import.py) in its own thread;
-      datasets' fingerprinting reads transformers' attributes and failed on the half-imported
-      module when it ran meanwhile ("transformers has no attribute PreTrainedTokenizerBase").
-      This waits for, or does, that one locked import first (off the event loop).
+    - datasets' fingerprinting reads transformers' attributes whenever `transformers` is in
+      `sys.modules`, and fails on a half-imported module ("transformers has no attribute
+      PreTrainedTokenizerBase") while another thread imports it: the hf backend's loader
+      (harness/transformers_import.py), or another probe's lm-eval thread building a task whose
+      utils import it (cnn_dailymail's import bert_score, which imports transformers). So
+      transformers is imported here, once, before any lm-eval thread starts (off the event loop):
+      bench's masked import on hf, the plain package elsewhere (its top level only, ~0.4 s).
     - datasets' thread_map (tqdm.contrib.concurrent.ensure_lock) deletes a tqdm class lock it had to
       create when it finishes, under another thread's bar ("'tqdm' object has no attribute '_lock'");
       a lock that exists beforehand is restored, not deleted.
@@ -112,6 +117,8 @@ async def settle_imports(ctx: TaskContext) -> None:
         from bench.harness.transformers_import import import_transformers
 
         await asyncio.to_thread(import_transformers)
+    elif importlib.util.find_spec("transformers") is not None:
+        await asyncio.to_thread(importlib.import_module, "transformers")
 
 
 async def run_lm_eval(ctx: TaskContext, specs: list[Any], *, include_path: str | None = None,
