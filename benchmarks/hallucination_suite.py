@@ -30,6 +30,10 @@ and bench drew demos with its per-task seed. Fixed (bridged.sample_fewshot_split
 the run seed, default 1234 = lm-eval's): at --limit 1 --repeats 1 (load 2.8 -> 5.4, other work running) all 43
 compared values equal (nq_open_64 / triviaqa_64 were not compared then: they shared lm-eval's task names with the
 8-shot probes; lm-eval's side now names each task after its probe).
+At --limit 1 --repeats 3 with nothing else running (load 1.7 -> 2.7, bench be772fb): lm-eval 44.2 s wall
+[43.4, 46.7], 78.7 s CPU [77.5, 83.9], 4.52 GB; bench 36.6 s [36.5, 41.4], 62.4 s CPU [62.3, 69.7], 2.97 GB:
+1.21x wall, 1.26x CPU (target 1.5x not met); 135 of 135 metric values equal. The earlier 1.82x came from
+lm-eval's side generating longer answers from the leaked demos and from load.
 
     .venv/bin/python benchmarks/hallucination_suite.py [--limit 1] [--repeats 3] [--batch-size 16]
         [--lm-eval-batch-size 16|auto] [--threads N] [--timeout 600] [--probes hallu_fever,...]
