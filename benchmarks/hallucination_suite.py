@@ -32,8 +32,8 @@ compared values equal (nq_open_64 / triviaqa_64 were not compared then: they sha
 8-shot probes; lm-eval's side now names each task after its probe).
 At --limit 1 --repeats 3 with nothing else running (load 1.7 -> 2.7, bench be772fb): lm-eval 44.2 s wall
 [43.4, 46.7], 78.7 s CPU [77.5, 83.9], 4.52 GB; bench 36.6 s [36.5, 41.4], 62.4 s CPU [62.3, 69.7], 2.97 GB:
-1.21x wall, 1.26x CPU (target 1.5x not met); 135 of 135 metric values equal. The earlier 1.82x came from
-lm-eval's side generating longer answers from the leaked demos and from load.
+1.21x wall, 1.26x CPU (target 1.5x not met); 135 of 135 metric values equal. The earlier 1.82x was taken under
+load 4 (ranges of 35-223 s) and before the few-shot fix; it does not stand.
 
     .venv/bin/python benchmarks/hallucination_suite.py [--limit 1] [--repeats 3] [--batch-size 16]
         [--lm-eval-batch-size 16|auto] [--threads N] [--timeout 600] [--probes hallu_fever,...]
