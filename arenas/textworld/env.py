@@ -79,15 +79,16 @@ class TextWorldEnv(gym.Env[str, str]):
         (about 60% of a load's time) from the same initial state.
         """
         super().reset(seed=seed)
-        if self._env is None:
-            from textworld.envs.wrappers import Filter, GenericEnvironment
-
-            env = Filter(GenericEnvironment(request_infos()))
-            env.load(self.game_path)
-            self._env = env
         with warnings.catch_warnings():
-            # Jericho warns that it cannot track TextWorld stories' score; TextWorld tracks it itself.
+            # Jericho warns, on loading, that it cannot track TextWorld stories' score; TextWorld
+            # tracks it itself.
             warnings.filterwarnings("ignore", message=".*is not fully supported", module="jericho")
+            if self._env is None:
+                from textworld.envs.wrappers import Filter, GenericEnvironment
+
+                env = Filter(GenericEnvironment(request_infos()))
+                env.load(self.game_path)
+                self._env = env
             observation, infos = self._env.reset()
         self.steps, self.score, self.done = 0, float(infos["score"]), False
         self.last_observation = clean_observation(observation)
