@@ -37,9 +37,10 @@ load 4 (ranges of 35-223 s) and before the few-shot fix; it does not stand.
 Batch size matters more than the harness: at --batch-size 4 --lm-eval-batch-size 4 (3 repeats, load 1.6 -> 2.0,
 bench ef209db) lm-eval 32.9 s wall [32.8, 33.9] / 57.1 s CPU, bench 24.9 s [24.8, 29.3] / 40.1 s CPU: 1.32x wall,
 1.42x CPU, 135 of 135 equal. One probe alone, batch 16, 1 repeat: bench 2.5x (ifeval), 1.9x (cnn_dailymail), 2.6x
-(truthfulqa_mc2) faster; the suite's 19 probes together only 1.2x, and bench at 16 is 32% slower than bench at 4:
-its batches mix prompts of very different lengths from different probes (8- and 64-shot, summaries) and pad
-them to the longest. Next step: length-aware batching across tasks (lm-eval sorts each task's requests by length).
+(truthfulqa_mc2) faster; the suite's 19 probes together only 1.2x, and bench at 16 is 32% slower than bench at 4.
+Not yet profiled; the suspects are batches that mix requests of different probes: generation rows with different
+prompt lengths and max_tokens (ifeval 1280, summaries 256) in one decode batch, padded prompts. Next step: profile
+the batches' shapes and make cross-task batching length-aware (lm-eval sorts each task's requests by length).
 
     .venv/bin/python benchmarks/hallucination_suite.py [--limit 1] [--repeats 3] [--batch-size 16]
         [--lm-eval-batch-size 16|auto] [--threads N] [--timeout 600] [--probes hallu_fever,...]
