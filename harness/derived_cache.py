@@ -66,16 +66,33 @@ def using_derived_store(folder: Path | None) -> Iterator[None]:
 
 
 @functools.cache
+def source_digest(*files: Path) -> str:
+    """sha256 of these source files' names and contents, in order; read once per process. For the
+    key of an artefact that depends on code: editing any of the files changes it."""
+    digest = hashlib.sha256()
+    for source in files:
+        digest.update(source.name.encode() + b"\x00" + source.read_bytes())
+    return digest.hexdigest()
+
+
+def installed_versions(*packages: str) -> str:
+    """"numpy 2.1.3; numba 0.61.0": the installed version of each package ("none" if absent), for keys."""
+    versions = []
+    for package in packages:
+        try:
+            versions.append(f"{package} {importlib.metadata.version(package)}")
+        except importlib.metadata.PackageNotFoundError:
+            versions.append(f"{package} none")
+    return "; ".join(versions)
+
+
 def _module_digest(module: str) -> str:
     source = getattr(sys.modules.get(module), "__file__", None)
-    return hashlib.sha256(Path(source).read_bytes()).hexdigest() if source else "no-source"
+    return source_digest(Path(source)) if source else "no-source"
 
 
 def _matplotlib_version() -> str:
-    try:
-        return importlib.metadata.version("matplotlib")
-    except importlib.metadata.PackageNotFoundError:
-        return "none"
+    return installed_versions("matplotlib")
 
 
 def figure_key(draw: Callable[..., Any], arguments: dict[str, Any]) -> str:

@@ -18,7 +18,6 @@ Texts are lower-cased with newlines replaced by spaces before scoring, as CAIRO 
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import json
 import os
@@ -27,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.harness.derived_cache import cached_json
+from bench.harness.derived_cache import cached_json, source_digest
 from bench.harness.errors import DataError
 
 SCORERS = ("profanity_check", "detoxify")
@@ -69,7 +68,7 @@ def scores(scorer: ToxicityScorer, texts: Sequence[str]) -> list[float]:
     if not scorer.cache_key:
         return scorer.score(texts)
     # This file's digest: an edit of the normalising or clamping in `score` is a miss.
-    key = [hashlib.sha256(Path(__file__).read_bytes()).hexdigest(), scorer.cache_key, json.dumps(list(texts), ensure_ascii=False)]
+    key = [source_digest(Path(__file__)), scorer.cache_key, json.dumps(list(texts), ensure_ascii=False)]
     return [float(x) for x in cached_json("toxicity", key, lambda: scorer.score(texts))]
 
 

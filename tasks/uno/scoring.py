@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.metadata
 import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from bench.arenas import uno as uno_arena
 from bench.arenas.uno.llm_player import LLMDecision
 from bench.arenas.uno.match import DecisionPoint
 from bench.arenas.uno.rollouts import monte_carlo_action_values
-from bench.harness.derived_cache import cached_json
+from bench.harness.derived_cache import cached_json, installed_versions, source_digest
 from bench.metrics.uno_decisions import DecisionRank, rank_of_choice
 
 
@@ -50,7 +49,7 @@ def score_decisions(
     except (pickle.PicklingError, TypeError, AttributeError):
         values = compute()
     else:
-        key = [_code_digest(), _library_versions(), hashlib.sha256(inputs).hexdigest()]
+        key = [_code_digest(), installed_versions("numpy", "numba"), hashlib.sha256(inputs).hexdigest()]
         values = cached_json("uno-decision-values", key, compute)
     return [
         ScoredDecision(tuple(float(v) for v in vs), rank_of_choice(vs, list(point.decision.candidates).index(point.decision.action)))
@@ -61,20 +60,7 @@ def score_decisions(
 @functools.cache
 def _code_digest() -> str:
     """sha256 of the UNO engine's sources (every module of bench.arenas.uno) and of this file."""
-    digest = hashlib.sha256()
-    for source in [*sorted(Path(uno_arena.__file__).parent.glob("*.py")), Path(__file__)]:
-        digest.update(source.name.encode() + b"\x00" + source.read_bytes())
-    return digest.hexdigest()
-
-
-def _library_versions() -> str:
-    versions = []
-    for package in ("numpy", "numba"):
-        try:
-            versions.append(f"{package} {importlib.metadata.version(package)}")
-        except importlib.metadata.PackageNotFoundError:
-            versions.append(f"{package} none")
-    return "; ".join(versions)
+    return source_digest(*sorted(Path(uno_arena.__file__).parent.glob("*.py")), Path(__file__))
 
 
 def is_scored(decision: LLMDecision, scored_decisions: str) -> bool:
