@@ -30,6 +30,7 @@ import contextvars
 import functools
 import hashlib
 import importlib.metadata
+import importlib.util
 import inspect
 import json
 import logging
@@ -73,6 +74,52 @@ def source_digest(*files: Path) -> str:
     for source in files:
         digest.update(source.name.encode() + b"\x00" + source.read_bytes())
     return digest.hexdigest()
+
+
+# bench's source folders (setup.py's SOURCE_ROOTS), installed as bench.<name>.
+SOURCE_PACKAGES = ("harness", "tasks", "metrics", "arenas", "leaderboards")
+
+
+@functools.cache
+def package_digest() -> str:
+    """sha256 of every file of bench's installed packages (sources and the data they ship), read
+    once per process (about 10 ms for 5 MB). For the key of an artefact that any of bench's code or
+    data may affect: editing any file changes it."""
+    folders: list[Path] = []
+    for package in SOURCE_PACKAGES:
+        spec = importlib.util.find_spec(f"bench.{package}")
+        folders.extend(Path(folder) for folder in ((spec.submodule_search_locations or []) if spec else []))
+    return tree_digest(*folders)
+
+
+@functools.cache
+def tree_digest(*folders: Path) -> str:
+    """sha256 of the names (relative to each folder, under its own name) and contents of every
+    file below `folders`, `__pycache__` left out; read once per process."""
+    digest = hashlib.sha256()
+    for root in folders:
+        for path in sorted(p for p in root.rglob("*") if "__pycache__" not in p.parts and p.is_file()):
+            digest.update(f"{root.name}/{path.relative_to(root).as_posix()}".encode() + b"\x00")
+            digest.update(path.read_bytes())
+            digest.update(b"\x00")
+    return digest.hexdigest()
+
+
+def module_tree_digest(module: str) -> str | None:
+    """sha256 of the code a module's package ships: bench's packages for `bench.*`, else every file
+    of the module's top-level package (or its one file); None when it has no files to read."""
+    top = module.partition(".")[0]
+    if top == "bench":
+        return package_digest()
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if spec.submodule_search_locations:
+        return tree_digest(*(Path(folder) for folder in spec.submodule_search_locations))
+    return source_digest(Path(spec.origin)) if spec.origin and Path(spec.origin).is_file() else None
 
 
 def installed_versions(*packages: str) -> str:
@@ -130,7 +177,7 @@ def cached_figure(draw: Callable[..., None]) -> Callable[..., None]:
             return
         data = _read(entry)
         if data is not None:
-            _copy_atomic(data, path)
+            copy_atomic(data, path)
             _touch(entry)
             return
         draw(*args, **kwargs)
@@ -141,31 +188,63 @@ def cached_figure(draw: Callable[..., None]) -> Callable[..., None]:
 
 def cached_json(kind: str, key_parts: Sequence[str], compute: Callable[[], Any]) -> Any:
     """`compute()` (a JSON value), or the value stored under sha256(kind, key_parts) by an earlier call."""
-    store = _STORE.get()
-    if store is None:
+    if active_store() is None:
         return compute()
+    found, value = lookup_json(kind, key_parts)
+    if found:
+        return value
+    value = compute()
+    store_json(kind, key_parts, value)
+    return value
+
+
+def active_store() -> Path | None:
+    """The folder `using_derived_store` set for this context, or None (compute everything)."""
+    return _STORE.get()
+
+
+def _json_entry(store: Path, kind: str, key_parts: Sequence[str]) -> Path:
     digest = hashlib.sha256()
     for part in (kind, *key_parts):
         digest.update(part.encode())
         digest.update(b"\x00")
-    entry = store / f"{digest.hexdigest()}.json"
+    return store / f"{digest.hexdigest()}.json"
+
+
+def lookup_json(kind: str, key_parts: Sequence[str]) -> tuple[bool, Any]:
+    """(True, value) when a value is stored under sha256(kind, key_parts) in the active store,
+    else (False, None): no store, no entry, or an entry that is not JSON (logged, then a miss)."""
+    store = _STORE.get()
+    if store is None:
+        return False, None
+    entry = _json_entry(store, kind, key_parts)
     data = _read(entry)
-    if data is not None:
-        try:
-            value = json.loads(data)
-        except ValueError:
-            log.warning("derived cache: %s is not JSON; recomputing", entry)
-        else:
-            _touch(entry)
-            return value
-    value = compute()
+    if data is None:
+        return False, None
+    try:
+        value = json.loads(data)
+    except ValueError:
+        log.warning("derived cache: %s is not JSON; recomputing", entry)
+        return False, None
+    _touch(entry)
+    return True, value
+
+
+def store_json(kind: str, key_parts: Sequence[str], value: Any, max_bytes: int | None = None) -> bool:
+    """Store a JSON value under sha256(kind, key_parts) in the active store; False when nothing was
+    stored (no store, not strict JSON, over `max_bytes`, or the write failed: logged)."""
+    store = _STORE.get()
+    if store is None:
+        return False
     try:
         data = json.dumps(value, allow_nan=False).encode()
     except (TypeError, ValueError) as exc:  # not a JSON value (NaN included): returned, not stored
         log.debug("derived cache: %s value not stored (%s)", kind, exc)
-        return value
-    _store(store, entry, data)
-    return value
+        return False
+    if max_bytes is not None and len(data) > max_bytes:
+        log.debug("derived cache: %s value of %d bytes not stored (limit %d)", kind, len(data), max_bytes)
+        return False
+    return _store(store, _json_entry(store, kind, key_parts), data)
 
 
 def _read(entry: Path) -> bytes | None:
@@ -178,15 +257,17 @@ def _read(entry: Path) -> bytes | None:
         return None
 
 
-def _store(store: Path, entry: Path, data: bytes) -> None:
+def _store(store: Path, entry: Path, data: bytes) -> bool:
     try:
         write_bytes_atomic(entry, data)
         _evict(store)
     except OSError as exc:
         log.warning("derived cache: cannot store %s (%s)", entry, exc)
+        return False
+    return True
 
 
-def _copy_atomic(data: bytes, path: Path) -> None:
+def copy_atomic(data: bytes, path: Path) -> None:
     """`data` to `path` through a temporary file and a rename (atomic like a drawn figure's write,
     without `write_bytes_atomic`'s fsync: the stored entry is the durable copy)."""
     path.parent.mkdir(parents=True, exist_ok=True)

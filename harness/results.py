@@ -75,9 +75,14 @@ def write_json_atomic(path: Path, document: Any) -> None:
     write_bytes_atomic(path, (text + "\n").encode())
 
 
+def jsonl_bytes(records: Iterable[dict[str, Any]]) -> bytes:
+    """The bytes of a samples file holding `records`, one strict-JSON record per line."""
+    return "".join(json.dumps(json_safe(r), ensure_ascii=False, allow_nan=False) + "\n" for r in records).encode()
+
+
 def write_jsonl_atomic(path: Path, records: Iterable[dict[str, Any]]) -> str:
     """Write records one per line; returns the file's sha256."""
-    body = "".join(json.dumps(json_safe(r), ensure_ascii=False, allow_nan=False) + "\n" for r in records).encode()
+    body = jsonl_bytes(records)
     write_bytes_atomic(path, body)
     return hashlib.sha256(body).hexdigest()
 

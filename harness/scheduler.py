@@ -61,6 +61,7 @@ from bench.harness.schema import (
     RunConfigRecord,
     TaskResult,
 )
+from bench.harness.summary_cache import cached_summary
 from bench.harness.task import Summary, Task, TaskContext
 
 log = logging.getLogger(__name__)
@@ -218,8 +219,12 @@ async def _run_task(planned: PlannedTask, ctx: TaskContext) -> TaskRun:
         output = await planned.task.run(ctx)
         if isinstance(output, list):
             samples = canonical_samples(output, planned.name)
-            # Pure arithmetic on the records; run here so a failure is this task's failure only.
-            run.summary = summarize_samples(planned.task, samples, planned.config, ctx.seed, ctx.artifacts_dir)
+            # Pure arithmetic on the records; run here so a failure is this task's failure only. A
+            # repeat with the same records, config and code takes it from the derived store.
+            run.summary = cached_summary(
+                planned.task, samples, planned.config, ctx.seed, ctx.artifacts_dir,
+                lambda: summarize_samples(planned.task, samples, planned.config, ctx.seed, ctx.artifacts_dir),
+            )
             run.samples = samples
         else:
             raise TypeError(f"task {planned.name!r} returned {type(output).__name__}, not a list of sample records")

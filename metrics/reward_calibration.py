@@ -34,7 +34,6 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
 FloatArray = NDArray[np.float64]
 RcMeanWindow = Literal["inclusive", "paper"]
@@ -307,6 +306,8 @@ def length_reward_spearman(
     def pooled_rho(cp: FloatArray, cm: FloatArray, rp: FloatArray, rm: FloatArray, axis: int = -1) -> FloatArray:
         return _rowwise_spearman(np.concatenate([cp, cm], axis=-1), np.concatenate([rp, rm], axis=-1))
 
+    from scipy import stats  # here, not at the top: importing scipy.stats takes ~0.4 s of every start-up
+
     with np.errstate(invalid="ignore", divide="ignore"):
         result = stats.bootstrap(
             (c_plus, c_minus, r_plus, r_minus), pooled_rho, n_resamples=n_boot, paired=True, vectorized=True,
@@ -327,6 +328,8 @@ _BOOT_CHUNK = 100  # replicates per batch: bounds the (replicates x 2N) rank mat
 
 def _rowwise_spearman(xs: FloatArray, ys: FloatArray) -> FloatArray:
     """Spearman rho along the last axis: Pearson correlation of average ranks (scipy's definition)."""
+    from scipy import stats
+
     rx = stats.rankdata(xs, axis=-1)
     ry = stats.rankdata(ys, axis=-1)
     rx -= rx.mean(axis=-1, keepdims=True)
@@ -339,6 +342,8 @@ def _rowwise_spearman(xs: FloatArray, ys: FloatArray) -> FloatArray:
 def _spearman(x: FloatArray, y: FloatArray) -> float:
     if x.size < 2 or np.all(x == x[0]) or np.all(y == y[0]):
         return float("nan")
+    from scipy import stats
+
     return float(stats.spearmanr(x, y).statistic)
 
 

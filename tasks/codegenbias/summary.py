@@ -25,12 +25,14 @@ cluster-robust t intervals, dropped under the same minimum.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from bench.harness.task import Direction, MetricValue
 from bench.metrics.intervals import MIN_INTERVAL_N, bounded_mean_estimate, metric_value
 from bench.metrics.stereotype_regression import Coefficient, stereotype_regression
+
+if TYPE_CHECKING:  # pandas is imported where a summary is computed: a cached repeat never needs it
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,8 @@ def _coefficient_metric(name: str, coefficient: Coefficient, n: int, n_clusters:
 def bias_metrics(samples: list[dict[str, Any]], seed: int = 0) -> tuple[list[MetricValue], dict[str, Any]]:
     """Metrics over the records that have a tendency, and notes (e.g. why a metric is missing);
     `seed` draws the bootstrap resamples (the task's seed, so a rescore reproduces the intervals)."""
+    import pandas as pd
+
     frame = pd.DataFrame([s for s in samples if s.get("m") is not None])
     notes: dict[str, Any] = {}
     if frame.empty:
@@ -136,6 +140,8 @@ def breakdowns(samples: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]
 
     `fb_score` is the mean of |m - f_ipums| over the group's mapped prompts (None if none),
     `fb_score_definitional` the mean of |m - f|."""
+    import pandas as pd
+
     frame = pd.DataFrame([s for s in samples if s.get("m") is not None])
     tables: dict[str, list[dict[str, Any]]] = {}
     if frame.empty:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import pandas as pd
 from bench.harness.requests import RequestKind
 from bench.harness.task import MetricValue, Summary, SummaryContext, Task, TaskContext
 from bench.tasks.codegenbias.config import CodeGenBiasConfig
@@ -47,6 +46,8 @@ class CodeGenBiasTask(Task):
 
     def summarize(self, samples: list[dict[str, Any]], config: CodeGenBiasConfig, ctx: SummaryContext) -> Summary:
         """Bias metrics, breakdowns and plots (report.py) plus the mean raw he+she mass, from the records."""
+        import pandas as pd  # here, not at the top: a cached repeat never summarises
+
         extra_metrics: list[MetricValue] = []
         if samples:
             extra_metrics.append(bounded_mean_metric(

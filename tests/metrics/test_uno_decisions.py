@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from bench.metrics.uno_decisions import (
     DecisionRank,
@@ -85,3 +87,16 @@ def test_rank_bounds_and_hit_monotone_in_k(values, data):
 def test_average_ranks_sum_to_the_triangular_number(values):
     total = sum(rank_of_choice(values, i).average_rank for i in range(len(values)))
     assert total == pytest.approx(len(values) * (len(values) + 1) / 2)
+
+
+@given(values=st.lists(st.sampled_from([0.0, 0.25, 0.5, 1.0]) | st.floats(-2, 2), min_size=1, max_size=8), data=st.data())
+def test_rank_equals_scipys_average_rank_with_ties(values, data):
+    from scipy import stats
+
+    chosen = data.draw(st.integers(0, len(values) - 1))
+    expected = stats.rankdata([-v for v in values], method="average")[chosen]
+    assert rank_of_choice(values, chosen).average_rank == float(expected)
+
+
+def test_rank_is_nan_when_a_value_is_nan_as_in_scipy():
+    assert math.isnan(rank_of_choice([0.5, float("nan"), 0.1], 0).average_rank)
