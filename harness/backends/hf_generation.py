@@ -28,30 +28,20 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import torch
+from bench.harness.backends.hf_rows import (
+    RowKV,
+    forward_chunks,
+    forward_rows,
+    layer_tensors,
+    left_padded_cache,
+    row_kv,
+)
 from bench.harness.backends.prompting import common_prefix_len
 from bench.harness.requests import GenerationParams
 from transformers import DynamicCache
 
 if TYPE_CHECKING:
     from bench.harness.backends.grammar import ConstraintGrammars
-
-
-@dataclass
-class RowKV:
-    """One sequence's key/value tensors per layer, each (1, kv_heads, length, head_dim), unpadded."""
-
-    keys: list[torch.Tensor]
-    values: list[torch.Tensor]
-
-    @property
-    def length(self) -> int:
-        return int(self.keys[0].shape[2])
-
-    def nbytes(self) -> int:
-        return sum(t.numel() * t.element_size() for t in (*self.keys, *self.values))
-
-    def cropped(self, length: int) -> RowKV:
-        return RowKV([k[:, :, :length] for k in self.keys], [v[:, :, :length] for v in self.values])
 
 
 class PrefixKVStore:
@@ -108,31 +98,6 @@ class PrefixKVStore:
         return len(self._entries)
 
 
-def _cache_from_rows(rows: list[RowKV], width: int, device: torch.device) -> DynamicCache:
-    """Left-pad each row's KV to `width` with zeros and stack them into one batched cache."""
-    cache = DynamicCache()
-    for layer in range(len(rows[0].keys)):
-        keys, values = [], []
-        for row in rows:
-            pad = width - row.length
-            k, v = row.keys[layer], row.values[layer]
-            if pad:
-                k = torch.cat([k.new_zeros(k.shape[0], k.shape[1], pad, k.shape[3]), k], dim=2)
-                v = torch.cat([v.new_zeros(v.shape[0], v.shape[1], pad, v.shape[3]), v], dim=2)
-            keys.append(k)
-            values.append(v)
-        cache.update(torch.cat(keys).to(device), torch.cat(values).to(device), layer)
-    return cache
-
-
-def _row_from_cache(cache: DynamicCache, index: int, mask: torch.Tensor) -> RowKV:
-    """Row `index` of a batched cache without its masked (padding) columns."""
-    keep = mask.bool()
-    keys = [layer.keys[index : index + 1, :, keep] for layer in cache.layers]
-    values = [layer.values[index : index + 1, :, keep] for layer in cache.layers]
-    return RowKV(keys, values)
-
-
 @dataclass
 class _Row:
     prompt: list[int]
@@ -175,50 +140,52 @@ def generate_batch(
 def _prefill(
     model: Any, rows: list[_Row], store: PrefixKVStore | None, device: torch.device
 ) -> tuple[DynamicCache, torch.Tensor, torch.Tensor]:
-    """One batched forward over every row's not-yet-cached prompt suffix.
+    """Every row's prompt through the model, rows of similar length in one forward.
 
-    Layout of row i in the resulting cache (columns): [pad][reused prefix r_i][pad][suffix s_i],
-    both paddings masked out and positions given explicitly, so the last column holds each row's
-    last prompt token and its logits start decoding. Returns (cache, attention mask, logits).
+    Each row reuses the longest prefix the store holds and runs only the rest. The rows are cut
+    into forwards by `hf_rows.forward_chunks` (fewest padded tokens): prefill is compute-bound on a
+    CPU, so a 1,100-token few-shot prompt in one forward with fifteen 150-token prompts would make
+    each of them cost its length seven times over. The decode batch then holds each row's prompt
+    key/values left-padded to the longest prompt: row i is [pad][prompt i], its last column the
+    last prompt token. Returns (cache, attention mask, the last prompt token's logits in float32).
     """
-    reused: list[tuple[int, RowKV | None]] = [
-        store.lookup(row.prompt) if store is not None else (0, None) for row in rows
-    ]
-    prefix_width = max(n for n, _ in reused)
-    suffixes = [row.prompt[n:] for row, (n, _) in zip(rows, reused)]
-    suffix_width = max(len(x) for x in suffixes)
-    if prefix_width:
-        template = next(kv for _, kv in reused if kv is not None)
-        prefixes = [kv if kv is not None else _empty_like(template) for _, kv in reused]
-        cache = _cache_from_rows(prefixes, prefix_width, device)
-    else:
-        cache = DynamicCache()
-    ids, mask, positions = [], [], []
-    for (n, _), suffix in zip(reused, suffixes):
-        pad = suffix_width - len(suffix)
-        ids.append([0] * pad + suffix)
-        mask.append([0] * (prefix_width - n) + [1] * n + [0] * pad + [1] * len(suffix))
-        positions.append([0] * pad + list(range(n, n + len(suffix))))
-    mask_tensor = torch.tensor(mask, device=device)
-    out = model(
-        input_ids=torch.tensor(ids, device=device),
-        attention_mask=mask_tensor,
-        position_ids=torch.tensor(positions, device=device),
-        past_key_values=cache,
-        use_cache=True,
-        logits_to_keep=1,
-    )
+    reused = [store.lookup(row.prompt) if store is not None else (0, None) for row in rows]
+    widths = [(n, len(row.prompt) - n) for row, (n, _) in zip(rows, reused)]
+    prompts: list[RowKV | None] = [None] * len(rows)
+    last: list[torch.Tensor] = [torch.empty(0)] * len(rows)
+    for chunk in forward_chunks(widths):
+        suffixes = [rows[i].prompt[reused[i][0] :] for i in chunk]
+        cache, mask, logits = forward_rows(model, [reused[i][1] for i in chunk], suffixes, 0, device, 1, want_cache=True)
+        assert cache is not None
+        for position, i in enumerate(chunk):
+            prompts[i] = row_kv(cache, position, mask[position])
+            last[i] = logits[position, -1]
     if store is not None:
         for i, row in enumerate(rows):
-            store.reused_tokens += reused[i][0]
-            store.prefilled_tokens += len(suffixes[i])
-            store.put(row.prompt, _row_from_cache(out.past_key_values, i, mask_tensor[i]))
-    return out.past_key_values, mask_tensor, out.logits[:, -1].float()
+            store.reused_tokens += widths[i][0]
+            store.prefilled_tokens += widths[i][1]
+            kv = prompts[i]
+            assert kv is not None
+            store.put(row.prompt, kv)
+    width = max(len(row.prompt) for row in rows)
+    mask_tensor = torch.tensor([[0] * (width - len(row.prompt)) + [1] * len(row.prompt) for row in rows], device=device)
+    return left_padded_cache(prompts, width, device), mask_tensor, torch.stack(last).float()
 
 
-def _empty_like(template: RowKV) -> RowKV:
-    """A zero-length RowKV with the template's layer shapes (a row that reuses nothing)."""
-    return RowKV([k[:, :, :0] for k in template.keys], [v[:, :, :0] for v in template.values])
+def _drop_leading_padding(cache: DynamicCache, mask: torch.Tensor) -> tuple[DynamicCache, torch.Tensor]:
+    """Without the leading columns that no row attends to (left by longer rows that have finished):
+    each decode step copies and attends over every column of the cache. Only plain (not
+    sliding-window) cache layers are cut; the positions are explicit, so nothing else changes."""
+    from transformers.cache_utils import DynamicLayer
+
+    used = mask.any(dim=0).nonzero()
+    cut = int(used[0]) if len(used) else 0
+    if cut == 0 or any(type(layer) is not DynamicLayer for layer in cache.layers):
+        return cache, mask
+    for layer in cache.layers:
+        keys, values = layer_tensors(layer)
+        layer.keys, layer.values = keys[:, :, cut:], values[:, :, cut:]
+    return cache, mask[:, cut:]
 
 
 class _Sampler:
@@ -323,13 +290,14 @@ def _decode(
         if store is not None:
             for p, i in enumerate(active):
                 if i in finished and len(rows[i].generated) > 1:
-                    store.put(rows[i].prompt + rows[i].generated, _row_from_cache(cache, p, mask[p]))
+                    store.put(rows[i].prompt + rows[i].generated, row_kv(cache, p, mask[p]))
         if not keep:
             break
         if len(keep) < len(active):
             select = torch.tensor(keep, device=device)
             cache.batch_select_indices(select)
             mask, tokens, positions, index = mask[select], tokens[select], positions[select], index[select]
+            cache, mask = _drop_leading_padding(cache, mask)
             active = [active[p] for p in keep]
         mask = torch.cat([mask, mask.new_ones(len(active), 1)], dim=1)
         out = model(

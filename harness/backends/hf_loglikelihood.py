@@ -28,23 +28,23 @@ benchmarks/codegenbias_loglikelihood.py compares them with lm-eval's HFLM).
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bench.harness.backends.hf_rows import (
+    FORWARD_OVERHEAD_TOKENS,
+    MAX_FORWARD_ROWS,
+    MAX_FORWARD_TOKENS,
+    forward_chunks,
+    forward_rows,
+    row_kv,
+)
 from bench.harness.backends.prompting import ScoredTokens, common_prefix_len
 from bench.harness.requests import LoglikelihoodAnswer
 
-# Tokens of model input (rows x (prefix + suffix) columns) one forward may hold; bounds the memory
-# of the expanded prefix key/values and of the activations.
-MAX_FORWARD_TOKENS = 8192
-# Rows one forward may hold, whatever their length.
-MAX_FORWARD_ROWS = 256
 # Bytes of float32 logits (positions x vocabulary) one forward may produce.
 MAX_LOGIT_BYTES = 2**28
-# A forward's fixed cost (launching ~10 kernels per layer), in tokens, for the grouping plan.
-FORWARD_OVERHEAD_TOKENS = 16
 # How far back the grouping plan looks for a group's first row (keeps it linear in the batch).
 _PLAN_WINDOW = 512
 
@@ -130,46 +130,6 @@ def plan_prefix_groups(rows: Sequence[Sequence[int]], first_needed: Sequence[int
     return groups[::-1]
 
 
-def forward_chunks(widths: Sequence[tuple[int, int]], kept: Sequence[int] | None = None, max_kept: int | None = None) -> list[list[int]]:
-    """Split rows of (prefix, suffix) token counts into forwards that run the fewest padded tokens.
-
-    A forward of rows R costs len(R) x max suffix + FORWARD_OVERHEAD_TOKENS (the prefixes are
-    cached, the suffixes are run, padded to the longest). With the rows sorted by suffix length the
-    best split is contiguous: a dynamic programme over the sorted rows. Bounds per forward:
-    rows x (widest prefix + widest suffix) <= MAX_FORWARD_TOKENS, rows <= MAX_FORWARD_ROWS and,
-    where given, rows x max(kept) <= max_kept (`kept[r]`: trailing columns of row r whose logits are
-    read; bounds the vocabulary-wide logits). A row that alone breaks a bound runs on its own.
-    """
-    n = len(widths)
-    kept = kept if kept is not None else [0] * n
-    order = sorted(range(n), key=lambda r: (-widths[r][1], r))
-    best = [0] * (n + 1)
-    start = [0] * (n + 1)
-    for j in range(1, n + 1):
-        best[j], start[j] = -1, j - 1
-        widest_prefix = widest_kept = 0
-        for i in range(j - 1, -1, -1):
-            r = order[i]
-            widest_prefix, widest_kept = max(widest_prefix, widths[r][0]), max(widest_kept, kept[r])
-            rows, suffix = j - i, widths[order[i]][1]  # sorted: row i has the longest suffix
-            too_big = (
-                rows > MAX_FORWARD_ROWS
-                or rows * (widest_prefix + suffix) > MAX_FORWARD_TOKENS
-                or (max_kept is not None and rows * widest_kept > max_kept)
-            )
-            if too_big and rows > 1:
-                break
-            cost = best[i] + rows * suffix + FORWARD_OVERHEAD_TOKENS
-            if best[j] < 0 or cost < best[j]:
-                best[j], start[j] = cost, i
-    chunks: list[list[int]] = []
-    j = n
-    while j > 0:
-        chunks.append(order[start[j] : j])
-        j = start[j]
-    return chunks[::-1]
-
-
 class LoglikelihoodScorer:
     """Scores tokenised log-likelihood requests on a causal LM (see the module docstring).
 
@@ -180,7 +140,6 @@ class LoglikelihoodScorer:
     def __init__(self, model: Any, pad_token_id: int, device: Any, min_shared_prefix: int, store: Any | None) -> None:
         self.model, self.pad, self.device = model, pad_token_id, device
         self.min_shared_prefix, self.store = min_shared_prefix, store
-        self.keeps_logits = "logits_to_keep" in inspect.signature(model.forward).parameters
         vocabulary = int(getattr(model.config, "vocab_size", 0) or 2**17)
         self.max_logit_positions = max(1, MAX_LOGIT_BYTES // (4 * vocabulary))
         self.forwards = 0  # model forwards run (prefix and scoring), for tests and benchmarks
@@ -245,8 +204,6 @@ class LoglikelihoodScorer:
         is reused; sub-prefixes the sequences share among themselves (the demonstrations of prompt
         families that differ further on) are computed once, recursively, then each remainder runs in
         batched forwards. Every computed sequence is put in the store."""
-        from bench.harness.backends.hf_generation import RowKV
-
         found: dict[tuple[int, ...], Any] = {}
         todo: list[tuple[list[int], int, Any]] = []  # (tokens, reused length, reused kv)
         for seq in sorted({tuple(s) for s in sequences}):
@@ -267,65 +224,17 @@ class LoglikelihoodScorer:
                 pasts = [todo[t][2] for t in chunk]
                 cache, mask, _ = self._forward(pasts, [todo[t][0][todo[t][1] :] for t in chunk], keep=1, want_cache=True)
                 for position, t in enumerate(chunk):
-                    columns = mask[position].bool()
-                    kv = RowKV(
-                        [layer.keys[position : position + 1, :, columns] for layer in cache.layers],
-                        [layer.values[position : position + 1, :, columns] for layer in cache.layers],
-                    )
+                    kv = row_kv(cache, position, mask[position])
                     found[tuple(todo[t][0])] = kv
                     if self.store is not None:
                         self.store.put(todo[t][0], kv)
         return [found[tuple(s)] for s in sequences]
 
-    def _forward(
-        self, pasts: list[Any], suffixes: list[list[int]], keep: int, want_cache: bool
-    ) -> tuple[Any, Any, Any]:
-        """One forward; row i = [pad][pasts[i]][pad][suffixes[i]]. Returns (cache, mask, logits of
-        the last `keep` columns)."""
-        import torch
-        from transformers import DynamicCache
-
-        prefix_width = max((kv.length for kv in pasts if kv is not None), default=0)
-        suffix_width = max(len(s) for s in suffixes)
-        cache = None
-        if prefix_width:
-            cache = DynamicCache()
-            template = next(kv for kv in pasts if kv is not None)
-            for layer in range(len(template.keys)):
-                keys = [_left_pad(kv.keys[layer] if kv else None, template.keys[layer], prefix_width) for kv in pasts]
-                values = [_left_pad(kv.values[layer] if kv else None, template.values[layer], prefix_width) for kv in pasts]
-                cache.update(torch.cat(keys).to(self.device), torch.cat(values).to(self.device), layer)
-        elif want_cache:
-            cache = DynamicCache()
-        ids, mask, positions = [], [], []
-        for kv, suffix in zip(pasts, suffixes):
-            p = kv.length if kv is not None else 0
-            pad = suffix_width - len(suffix)
-            ids.append([self.pad] * pad + suffix)
-            mask.append([0] * (prefix_width - p) + [1] * p + [0] * pad + [1] * len(suffix))
-            positions.append([0] * pad + list(range(p, p + len(suffix))))
-            self.tokens_run += len(suffix)
+    def _forward(self, pasts: list[Any], suffixes: list[list[int]], keep: int, want_cache: bool) -> tuple[Any, Any, Any]:
+        """One forward of hf_rows.forward_rows' layout, counted in `forwards` and `tokens_run`."""
         self.forwards += 1
-        mask_tensor = torch.tensor(mask, device=self.device)
-        kwargs: dict[str, Any] = {"logits_to_keep": keep} if self.keeps_logits else {}
-        output = self.model(
-            input_ids=torch.tensor(ids, device=self.device),
-            attention_mask=mask_tensor,
-            position_ids=torch.tensor(positions, device=self.device),
-            past_key_values=cache,
-            use_cache=cache is not None,
-            **kwargs,
-        )
-        return output.past_key_values, mask_tensor, output.logits[:, -keep:]
-
-
-def _left_pad(kv: Any | None, template: Any, width: int) -> Any:
-    """(1, heads, n, dim) keys or values, left-padded with zeros to `width` columns."""
-    import torch
-
-    n = 0 if kv is None else int(kv.shape[2])
-    pad = template.new_zeros(template.shape[0], template.shape[1], width - n, template.shape[3])
-    return pad if kv is None else torch.cat([pad, kv], dim=2) if n < width else kv
+        self.tokens_run += sum(len(s) for s in suffixes)
+        return forward_rows(self.model, pasts, suffixes, self.pad, self.device, keep, want_cache)
 
 
 __all__ = [

@@ -163,3 +163,64 @@ def test_grammars_compile_once_per_constraint(tiny) -> None:
 def test_a_regex_xgrammar_cannot_compile_is_one_backend_error(tiny) -> None:
     with pytest.raises(BackendError, match=r"regex constraint \(\?=a\)a: .*[Ll]ookahead"):
         _generate(tiny, ["a"], [GenerationParams(max_tokens=4, constraint=Constraint.regex("(?=a)a"))])
+
+
+class _ModelSpy:
+    """The tiny model, recording (rows, input columns, attention-mask columns) of every forward it runs."""
+
+    def __init__(self, model: Any) -> None:
+        self.model, self.calls = model, []
+
+    def __call__(self, **kwargs: Any) -> Any:
+        self.calls.append((*kwargs["input_ids"].shape, kwargs["attention_mask"].shape[1]))
+        return self.model(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.model, name)
+
+
+LONG_PROMPT = "A long few-shot prompt. " * 12  # 288 byte tokens
+SHORT_PROMPTS = ["Q: 1+1?", "Q: red?", "Q: fox?", "Q: sky?"]
+
+
+def test_a_long_prompt_is_prefilled_apart_from_short_ones_and_answers_stay_the_same(tiny) -> None:
+    model, tokenizer, _ = tiny
+    spy = _ModelSpy(model)
+    prompts = [LONG_PROMPT, *SHORT_PROMPTS]
+    params = [GenerationParams(max_tokens=3)] * len(prompts)
+    encoded = [tokenizer.encode(p) for p in prompts]
+    batched = generate_batch(spy, tokenizer, encoded, params, {tokenizer.eos_token_id}, None, CPU)
+    prefill = sorted(call for call in spy.calls if call[1] > 1)
+    # the long prompt alone, the short ones together (none padded to the long one's length)
+    assert prefill == [(1, len(encoded[0]), len(encoded[0])), (4, 7, 7)]
+    assert [call[0] for call in spy.calls if call[1] == 1] == [5, 5]  # then one decode batch of all rows
+    assert batched == [_generate(tiny, [p], [g])[0] for p, g in zip(prompts, params)]
+
+
+def test_rows_that_finish_take_their_padding_columns_with_them(tiny) -> None:
+    model, tokenizer, _ = tiny
+    spy = _ModelSpy(model)
+    prompts = [LONG_PROMPT, SHORT_PROMPTS[0]]
+    params = [GenerationParams(max_tokens=1), GenerationParams(max_tokens=6)]
+    encoded = [tokenizer.encode(p) for p in prompts]
+    batched = generate_batch(spy, tokenizer, encoded, params, {tokenizer.eos_token_id}, None, CPU)
+    decode = spy.calls[-5:]  # the short row's steps 2..6, alone once the long row has left after its one token
+    assert decode == [(1, 1, len(encoded[1]) + step) for step in range(1, 6)]
+    assert batched == [_generate(tiny, [p], [g])[0] for p, g in zip(prompts, params)]
+
+
+def test_rows_continuing_stored_prefixes_batch_with_rows_that_reuse_nothing(tiny) -> None:
+    from bench.harness.backends.hf_generation import PrefixKVStore
+
+    model, tokenizer, _ = tiny
+    store = PrefixKVStore(2**26, min_reuse=4)
+    eos = {tokenizer.eos_token_id}
+    first = generate_batch(model, tokenizer, [tokenizer.encode(LONG_PROMPT)], [GenerationParams(max_tokens=4)], eos, store, CPU)
+    assert len(store) == 1
+    prompts = [LONG_PROMPT + "Q: next?", "Q: unrelated?", LONG_PROMPT]
+    params = [GenerationParams(max_tokens=5)] * 3
+    reused_before = store.reused_tokens
+    batched = generate_batch(model, tokenizer, [tokenizer.encode(p) for p in prompts], params, eos, store, CPU)
+    assert store.reused_tokens - reused_before >= 2 * len(tokenizer.encode(LONG_PROMPT)) - 1
+    assert batched == [_generate(tiny, [p], [g])[0] for p, g in zip(prompts, params)]
+    assert batched[2][:4] == first[0]
