@@ -13,7 +13,9 @@ shared: wall time far above CPU time means the process waited for a core, not th
 Figure 3 first runs the job once to fill the request cache (minutes on a cold cache; its time is
 printed but not counted) in a private cache file, and checks that the timed repeats were answered
 entirely from the cache. That run also fills the derived-artefact folder beside the cache file
-(plots, classifier scores, UNO decision values: docs/architecture.md), which the repeats use.
+(plots, classifier scores, UNO decision values, each task's summary: docs/architecture.md), which
+the repeats use. Figure 3 measured on 2 shared CPU cores (load 1.3-1.6), `--only-main-job --repeats 5`:
+2.34 s [2.31-2.39], CPU 2.37 s; 3.46 s before summaries were cached (interleaved runs, load 1.1-2.3).
 
     .venv/bin/python benchmarks/core_cold_start.py [--repeats 3] [--skip-main-job | --only-main-job] [--cache-path FILE]
 """

@@ -15,6 +15,9 @@ Both are pure functions of code and input, keyed by sha256 of everything they de
 - Values. `cached_json(kind, key_parts, compute)` returns `compute()`'s JSON value (a classifier's
   scores of a batch of texts) stored under sha256(kind, key_parts); the caller puts in
   `key_parts` everything the value depends on (scorer and library versions, the texts).
+  `lookup_json` / `store_json` are its two halves, for a caller that checks a value before
+  storing it (harness/summary_cache.py: whole task summaries); `package_digest()` keys
+  anything that bench's code or shipped data may affect.
 
 The store is a folder beside the request cache (`derived_store(cache_path)`), active only while
 `using_derived_store(folder)` is in effect (the scheduler sets it around a run that uses the
