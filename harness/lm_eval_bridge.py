@@ -26,8 +26,10 @@ lm-eval's HFLM on the same model (tested within 1e-4).
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import importlib.util
+import threading
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -213,17 +215,53 @@ def _simple_evaluate(lm: Any, tasks: list[Any], num_fewshot: int | None, bootstr
     from lm_eval import simple_evaluate
     from lm_eval.tasks import TaskManager
 
+    _skip_environment_report_in_bridge_calls()
     # Few-shot demos are drawn with the run's seed (default 1234, lm-eval's own fewshot_random_seed), not
     # the per-task seed: so a task's prompts are the ones `lm_eval` / `simple_evaluate` build by default.
     seed = ctx.seed
-    results = simple_evaluate(
-        model=lm, tasks=tasks, num_fewshot=num_fewshot, limit=ctx.limit, task_manager=TaskManager(include_defaults=False),
-        log_samples=True, bootstrap_iters=bootstrap_iters, random_seed=seed, numpy_random_seed=seed,
-        torch_random_seed=seed, fewshot_random_seed=ctx.run_seed,
-    )
+    _BRIDGE_CALL.active = True
+    try:
+        results = simple_evaluate(
+            model=lm, tasks=tasks, num_fewshot=num_fewshot, limit=ctx.limit, task_manager=TaskManager(include_defaults=False),
+            log_samples=True, bootstrap_iters=bootstrap_iters, random_seed=seed, numpy_random_seed=seed,
+            torch_random_seed=seed, fewshot_random_seed=ctx.run_seed,
+        )
+    finally:
+        _BRIDGE_CALL.active = False
     if results is None:
         raise DataError("lm-eval returned no results")
     return dict(results)
+
+
+# Set in the thread that runs the bridge's simple_evaluate call (see _skip_environment_report_in_bridge_calls).
+_BRIDGE_CALL = threading.local()
+
+
+@functools.cache
+def _skip_environment_report_in_bridge_calls() -> None:
+    """Make lm-eval skip its environment report in the bridge's own calls (installed once per process).
+
+    `simple_evaluate` ends by adding to its results `git rev-parse HEAD` and torch's collect_env
+    report (about fifteen subprocesses, `pip list` among them: 0.3-0.5 s of CPU each time). bench
+    reads none of it (it records its own provenance) and calls simple_evaluate once per bridged task
+    (18 times in the hallucination suite, in threads beside the model's work), so the two helpers
+    are wrapped: a call from a thread inside `_simple_evaluate` leaves the fields empty; any other
+    caller in the process gets lm-eval's report as before. Nothing is wrapped in an lm-eval version
+    that has no such helpers.
+    """
+    import lm_eval.evaluator as evaluator
+
+    def skipped_in_bridge(original: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(original)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return None if getattr(_BRIDGE_CALL, "active", False) else original(*args, **kwargs)
+
+        return wrapper
+
+    for name in ("add_env_info", "get_git_commit_hash"):
+        original = getattr(evaluator, name, None)
+        if callable(original):
+            setattr(evaluator, name, skipped_in_bridge(original))
 
 
 def _shard_selection(tasks: list[tuple[str, Any]], num_fewshot: int | None, ctx: TaskContext) -> dict[str, set[int]]:
