@@ -31,6 +31,7 @@ import hashlib
 import json
 import logging
 import platform
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
@@ -125,12 +126,15 @@ class _LogLine:
 
 @contextmanager
 def _captured_logs() -> Iterator[list[_LogLine]]:
-    """The log records of INFO and above emitted in this block (any logger that propagates)."""
+    """The log records of INFO and above emitted in this block by this thread (the summary; not a
+    backend's or a worker's thread logging meanwhile), from any logger that propagates."""
     lines: list[_LogLine] = []
+    thread = threading.get_ident()
 
     class _Collect(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            lines.append(_LogLine(record.name, record.levelno, record.getMessage()))
+            if record.thread == thread:
+                lines.append(_LogLine(record.name, record.levelno, record.getMessage()))
 
     handler = _Collect(logging.INFO)
     root = logging.getLogger()

@@ -8,6 +8,9 @@ from __future__ import annotations
 import json
 import logging
 import math
+import subprocess
+import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -93,6 +96,40 @@ def test_a_hit_gives_the_same_summary_files_and_logs_without_summarising(
     assert [(r.name, r.levelno, r.getMessage()) for r in caplog.records] == [
         ("bench.tasks.summary_cache_probe", logging.WARNING, "summarised 3 records")
     ]
+
+
+def test_only_the_summarising_thread_s_log_lines_are_replayed(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    class LogsFromAnotherThread(CountingTask):
+        calls = 0
+
+        def summarize(self, samples: list[dict[str, Any]], config: CountConfig, ctx: SummaryContext) -> Summary:
+            other = threading.Thread(target=lambda: logging.getLogger("bench.backend").warning("model loaded"))
+            other.start()
+            other.join()
+            return super().summarize(samples, config, ctx)
+
+    task = LogsFromAnotherThread()
+    with using_derived_store(tmp_path / "store"):
+        summarise(task, tmp_path / "run1")
+        caplog.clear()
+        summarise(task, tmp_path / "run2")
+    assert task.calls == 1
+    assert [r.getMessage() for r in caplog.records] == ["summarised 3 records"]
+
+
+TASK_IMPORTS_PROBE = r"""
+import sys
+from bench.harness import registry
+for name in registry.expand_task_names("all"):
+    registry.load_task_class(name)
+print(sorted(m for m in ("scipy.stats", "pandas", "statsmodels", "matplotlib", "sklearn") if m in sys.modules))
+"""
+
+
+def test_task_modules_import_no_summary_library() -> None:
+    # A cached repeat summarises nothing, so loading the tasks must not import what summaries use.
+    proc = subprocess.run([sys.executable, "-c", TASK_IMPORTS_PROBE], capture_output=True, text=True, timeout=120, check=True)
+    assert proc.stdout.strip() == "[]", proc.stdout
 
 
 def test_without_a_store_it_always_summarises(task: CountingTask, tmp_path: Path) -> None:
