@@ -221,6 +221,7 @@ def _restore(entry: Any, artifacts_dir: Path | None) -> Summary | None:
         return None
     if artifacts_dir is not None:
         try:
+            artifacts_dir.mkdir(parents=True, exist_ok=True)  # as summarize_samples leaves it
             for name, data in files.items():
                 copy_atomic(data, artifacts_dir / name)
         except OSError as exc:
