@@ -6,8 +6,8 @@ the libraries the summaries use: scipy.stats, pandas, statsmodels, matplotlib).
 code and the installed libraries (harness/task.py). The entry of one summary is keyed by sha256 of:
 
 - the records exactly as the samples file holds them (`jsonl_bytes`: the file's sha256 material);
-- the task (module, class, name, version, metrics version), its config (type and canonical JSON)
-  and its seed;
+- the task (module, class, name, version, metrics version), its config (type, canonical JSON of
+  every field, and its repr) and its seed;
 - every file of bench's packages, sources and shipped data (`derived_cache.package_digest`), and
   of the task's own top-level package when it is a plugin outside bench (or its one module file);
 - the Python installation (`installation_key`: changes when any package is installed, upgraded or
@@ -78,6 +78,7 @@ def summary_key(task: Task, samples: list[dict[str, Any]], config: Any, seed: in
         str(task.metrics_version),
         f"{type(config).__module__}.{type(config).__qualname__}",
         config_text,
+        repr(config),  # exact where JSON is not (a tuple or a list, NaN or None); a set's order misses, never hits wrongly
         str(seed),
         hashlib.sha256(jsonl_bytes(samples)).hexdigest(),
         derived_cache.package_digest(),

@@ -28,7 +28,7 @@ RECORDS = [{"id": 1, "correct": 1.0}, {"id": 2, "correct": 0.0}, {"id": 3, "corr
 @dataclass(frozen=True)
 class CountConfig:
     threshold: float = 0.5
-    label: str = "a"
+    label: Any = "a"
 
 
 class CountingTask(Task):
@@ -175,6 +175,14 @@ def test_the_task_code_is_in_the_key(task: CountingTask, monkeypatch: pytest.Mon
     assert summary_cache.summary_key(task, RECORDS, CountConfig(), 7) != key
     monkeypatch.setattr(derived_cache, "module_tree_digest", lambda module: None)  # code it cannot read: no key
     assert summary_cache.summary_key(task, RECORDS, CountConfig(), 7) is None
+
+
+def test_configs_equal_only_as_json_miss(task: CountingTask, tmp_path: Path) -> None:
+    with using_derived_store(tmp_path / "store"):
+        summarise(task, tmp_path / "run1", config=CountConfig(label=["a"]))
+        summarise(task, tmp_path / "run2", config=CountConfig(label=("a",)))  # both ["a"] in JSON
+        summarise(task, tmp_path / "run3", config=CountConfig(label=("a",)))
+    assert task.calls == 2
 
 
 def test_a_config_that_is_not_a_record_is_never_cached(task: CountingTask, tmp_path: Path) -> None:
