@@ -55,7 +55,7 @@ class Constraint:
       {"thoughts", "action"} makes the model reason before it acts.
 
     Build one with `Constraint.choice([...])`, `Constraint.regex("...")` or
-    `Constraint.json_schema({...})`. A constraint is part of the request, hence of its cache key.
+    `Constraint.json_schema_of({...})`. A constraint is part of the request, hence of its cache key.
     """
 
     kind: ConstraintKind

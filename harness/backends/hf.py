@@ -224,14 +224,32 @@ class HFBackend(Backend):
 
 
 def _resolve_device(device: str) -> str:
-    """`auto` -> cuda when torch can use a GPU, else cpu (torch is imported only if it might)."""
-    if device != "auto":
+    """`auto` -> cuda when torch can use a GPU, else cpu (torch is imported only if it might).
+
+    A device asked for by name must exist: `cuda` without a visible GPU, or `cuda:N` past the last
+    one, is a BackendError naming the devices there are (not torch's assertion at the first `.to`)."""
+    if device == "cpu":
         return device
-    if not _torch_has_gpu_build():
-        return "cpu"
+    if device == "auto":
+        if not _torch_has_gpu_build():
+            return "cpu"
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
     import torch
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "mps":
+        if not torch.backends.mps.is_available():
+            raise BackendError("device=mps: this machine has no usable Apple GPU; choices: cpu, auto")
+        return device
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if count == 0:
+        build = f"torch {torch.__version__}" + ("" if torch.version.cuda else ", a CPU-only build")
+        raise BackendError(f"device={device}: no CUDA GPU is visible ({build}); choices: cpu, auto")
+    index = int(device.partition(":")[2] or 0)
+    if index >= count:
+        raise BackendError(f"device={device}: {count} CUDA GPU(s) visible; choices: cpu, auto, cuda, cuda:0..cuda:{count - 1}")
+    return device
 
 
 def _torch_has_gpu_build() -> bool:
