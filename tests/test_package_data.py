@@ -50,3 +50,13 @@ def test_the_patterns_reach_into_data_folders() -> None:
     assert any(_matches("dqn_uno.safetensors", p) for p in patterns)  # zero folders deep
     assert not any(_matches("data/engine.csv", p) for p in patterns)
     assert not _matches("data/x.jsonl", "*.jsonl")  # the old, top-level-only pattern
+
+
+def test_every_source_folder_with_python_files_is_a_package_so_a_wheel_carries_it() -> None:
+    # setup.py lists packages with find_packages, which skips a folder without __init__.py: an
+    # editable install still imports it, but a wheel (pip install .) silently lacks its modules.
+    missing = sorted(
+        {path.parent.relative_to(ROOT).as_posix() for root in SOURCE_ROOTS for path in (ROOT / root).rglob("*.py")
+         if "__pycache__" not in path.parts and not (path.parent / "__init__.py").is_file()}
+    )  # fmt: skip
+    assert not missing, f"folders with .py files but no __init__.py (missing from a wheel): {missing}"
