@@ -18,6 +18,7 @@ the repeats use. Figure 3 measured on 2 shared CPU cores (load 1.3-1.6), `--only
 2.34 s [2.31-2.39], CPU 2.37 s; 3.46 s before summaries were cached (interleaved runs, load 1.1-2.3).
 
     .venv/bin/python benchmarks/core_cold_start.py [--repeats 3] [--skip-main-job | --only-main-job] [--cache-path FILE]
+        [--model FOLDER --model-args device=cuda,...]   (figure 2 on another model or device)
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from bench.harness.backends.base import parse_model_args
 
 BENCH = [sys.executable, "-m", "bench.harness.cli"]
 MAIN_JOB = ["eval", "--config", str(Path(__file__).resolve().parents[1] / "docs" / "main-job.toml")]
@@ -41,12 +45,12 @@ MAIN_JOB = ["eval", "--config", str(Path(__file__).resolve().parents[1] / "docs"
 # Runs in a fresh interpreter: imports bench, opens the embedded model on the hf backend, answers
 # one request, then prints the wall-clock instants of those steps and its own CPU seconds.
 FIRST_ANSWER_PROBE = r"""
-import asyncio, resource, sys, time
+import asyncio, json, resource, sys, time
 from bench.harness.scheduler import open_backend
 from bench.harness.client import ModelClient
 from bench.harness.requests import GenerationParams
 bench_imported = time.time()
-client = ModelClient(open_backend("hf", "smollm2", {}, "auto"))  # not lazy: loads the model here
+client = ModelClient(open_backend("hf", sys.argv[1], json.loads(sys.argv[2]), "auto"))  # not lazy: loads the model here
 opened = time.time()
 asyncio.run(client.complete("Hello", GenerationParams(max_tokens=1)))
 usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -77,9 +81,10 @@ def run_timed(command: Sequence[str], env: dict[str, str] | None = None) -> tupl
     return Timing(wall, cpu), proc.stdout
 
 
-def time_first_answer() -> Timing:
+def time_first_answer(model: str = "smollm2", model_args: dict[str, Any] | None = None) -> Timing:
     spawned = time.time()
-    proc = subprocess.run([sys.executable, "-c", FIRST_ANSWER_PROBE], capture_output=True, text=True, timeout=600)
+    command = [sys.executable, "-c", FIRST_ANSWER_PROBE, model, json.dumps(model_args or {})]
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
         raise SystemExit(f"first-answer probe failed:\n{proc.stderr[-2000:]}")
     imported, opened, answered, cpu, modules = map(float, proc.stdout.split()[-5:])
@@ -108,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per figure (>= 3 for a range)")
     parser.add_argument("--skip-main-job", action="store_true", help="only figures 1 and 2")
+    parser.add_argument("--model", default="smollm2", help="figure 2's model (default: the embedded one)")
+    parser.add_argument("--model-args", help="figure 2's hf backend arguments, e.g. device=cuda,dtype=bfloat16")
     parser.add_argument("--only-main-job", action="store_true", help="only figure 3")
     parser.add_argument(
         "--cache-path", help="request cache for figure 3 (default: a private temporary file, filled first); "
@@ -124,8 +131,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         lines.append(summary("bench --help", [run_timed([*BENCH, "--help"])[0] for _ in range(args.repeats)], 0.5))
         print(lines[-1], flush=True)
 
-        time_first_answer()  # the embedded model's converted folder exists after this
-        lines.append(summary("start -> first answer (hf, smollm2)", [time_first_answer() for _ in range(args.repeats)], 2.0))
+        model_args = parse_model_args(args.model_args)
+        time_first_answer(args.model, model_args)  # the embedded model's converted folder exists after this
+        timings = [time_first_answer(args.model, model_args) for _ in range(args.repeats)]
+        lines.append(summary(f"start -> first answer (hf, {Path(args.model).name})", timings, 2.0))
         print(lines[-1], flush=True)
 
     if not args.skip_main_job:
