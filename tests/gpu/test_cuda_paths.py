@@ -23,6 +23,7 @@ from bench.harness.backends.hf_generation import generate_batch
 from bench.harness.batch_equality import compare_batched_with_single
 from bench.harness.errors import BackendError
 from bench.harness.requests import CompletionRequest, Constraint, GenerationParams, LoglikelihoodRequest
+from tiny_models import byte_tokenizer, tiny_llama
 
 pytestmark = pytest.mark.gpu
 
@@ -48,39 +49,12 @@ def gpu(pytestconfig: pytest.Config) -> torch.device:
     return device
 
 
-def _byte_tokenizer() -> Any:
-    """A byte-level BPE tokenizer with no merges (256 byte tokens + EOS) and a minimal chat template."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast
-
-    vocab = {ch: i for i, ch in enumerate(sorted(pre_tokenizers.ByteLevel.alphabet()))}
-    vocab["<eos>"] = len(vocab)
-    core = Tokenizer(models.BPE(vocab=vocab, merges=[]))
-    core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    core.decoder = decoders.ByteLevel()
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, eos_token="<eos>", pad_token="<eos>")
-    tokenizer.chat_template = (
-        "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
-        "{% if add_generation_prompt %}assistant:{% endif %}"
-    )
-    return tokenizer
-
-
 @pytest.fixture(scope="module")
 def llama_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 2-layer Llama over byte tokens, weights large enough that greedy logits are not near ties."""
-    from transformers import LlamaConfig, LlamaForCausalLM
-
     folder = tmp_path_factory.mktemp("tiny-llama")
-    tokenizer = _byte_tokenizer()
-    torch.manual_seed(0)
-    eos = tokenizer.eos_token_id
-    config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-        num_key_value_heads=2, max_position_embeddings=512, initializer_range=0.5,
-        eos_token_id=eos, bos_token_id=eos, pad_token_id=eos,
-    )  # fmt: skip
-    LlamaForCausalLM(config).save_pretrained(folder)
+    tokenizer = byte_tokenizer(chat_template=True)
+    tiny_llama(tokenizer).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
 
@@ -150,7 +124,7 @@ def test_grammar_masks_apply_to_gpu_logits(llama_fp32: Any) -> None:
 def test_a_recurrent_model_is_served_on_the_gpu(tmp_path: Path, gpu: torch.device) -> None:
     from transformers import MambaConfig, MambaForCausalLM
 
-    tokenizer = _byte_tokenizer()
+    tokenizer = byte_tokenizer(chat_template=True)
     eos = tokenizer.eos_token_id
     torch.manual_seed(0)
     config = MambaConfig(vocab_size=len(tokenizer), hidden_size=32, state_size=4, num_hidden_layers=2, expand=2,

@@ -27,22 +27,10 @@ SCHEMA = {
 @pytest.fixture(scope="module")
 def tiny() -> tuple[Any, Any, ConstraintGrammars]:
     """A 2-layer Llama over 256 byte tokens + EOS, weights large enough that logits are not near ties."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+    from tiny_models import byte_tokenizer, tiny_llama
 
-    vocab = {ch: i for i, ch in enumerate(sorted(pre_tokenizers.ByteLevel.alphabet()))}
-    vocab["<eos>"] = len(vocab)
-    core = Tokenizer(models.BPE(vocab=vocab, merges=[]))
-    core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    core.decoder = decoders.ByteLevel()
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, eos_token="<eos>", pad_token="<eos>")
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-        num_key_value_heads=2, max_position_embeddings=512, initializer_range=0.5,
-        eos_token_id=tokenizer.eos_token_id, bos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.eos_token_id,
-    )  # fmt: skip
-    model = LlamaForCausalLM(config).eval()
+    tokenizer = byte_tokenizer()
+    model = tiny_llama(tokenizer)
     grammars = ConstraintGrammars.for_hf_tokenizer(tokenizer, len(tokenizer), [tokenizer.eos_token_id])
     return model, tokenizer, grammars
 
@@ -224,3 +212,20 @@ def test_rows_continuing_stored_prefixes_batch_with_rows_that_reuse_nothing(tiny
     assert store.reused_tokens - reused_before >= 2 * len(tokenizer.encode(LONG_PROMPT)) - 1
     assert batched == [_generate(tiny, [p], [g])[0] for p, g in zip(prompts, params)]
     assert batched[2][:4] == first[0]
+
+
+def test_a_prefix_that_rows_of_one_batch_share_runs_once(tiny) -> None:
+    from bench.harness.backends.hf_generation import PrefixKVStore
+
+    model, tokenizer, _ = tiny
+    spy = _ModelSpy(model)
+    store = PrefixKVStore(2**26, min_reuse=16)
+    instructions = "Judge whether the answer is supported. " * 4  # 156 byte tokens every row begins with
+    prompts = [instructions + q for q in SHORT_PROMPTS] + ["An unrelated prompt"]
+    encoded = [tokenizer.encode(p) for p in prompts]
+    params = [GenerationParams(max_tokens=4)] * len(prompts)
+    batched = generate_batch(spy, tokenizer, encoded, params, {tokenizer.eos_token_id}, store, CPU)
+    prefill_tokens = sum(rows * columns for rows, columns, _ in spy.calls if columns > 1)
+    assert prefill_tokens <= len(tokenizer.encode(instructions)) + 4 * 7 + 19  # the instructions once, then suffixes
+    assert store.prefilled_tokens + store.reused_tokens >= sum(len(e) for e in encoded)
+    assert batched == [_generate(tiny, [p], [g])[0] for p, g in zip(prompts, params)]
