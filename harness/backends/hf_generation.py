@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import torch
+from bench.harness.backends.hf_prefix_sharing import plan_prefix_groups, shared_prefix_kvs
 from bench.harness.backends.hf_rows import (
     RowKV,
     forward_chunks,
@@ -140,9 +141,11 @@ def generate_batch(
 def _prefill(
     model: Any, rows: list[_Row], store: PrefixKVStore | None, device: torch.device
 ) -> tuple[DynamicCache, torch.Tensor, torch.Tensor]:
-    """Every row's prompt through the model, rows of similar length in one forward.
+    """Every row's prompt through the model: shared prefixes once, rows of similar length together.
 
-    Each row reuses the longest prefix the store holds and runs only the rest. The rows are cut
+    Each row reuses the longest prefix the store holds; prefixes that rows of this batch share
+    beyond that (a probe's instructions or demonstrations, the same conversation) run once
+    (hf_prefix_sharing.py) and go into the store. Each row then runs only the rest, the rows cut
     into forwards by `hf_rows.forward_chunks` (fewest padded tokens): prefill is compute-bound on a
     CPU, so a 1,100-token few-shot prompt in one forward with fifteen 150-token prompts would make
     each of them cost its length seven times over. The decode batch then holds each row's prompt
@@ -150,6 +153,8 @@ def _prefill(
     last prompt token. Returns (cache, attention mask, the last prompt token's logits in float32).
     """
     reused = [store.lookup(row.prompt) if store is not None else (0, None) for row in rows]
+    if store is not None and len(rows) > 1:
+        reused = _share_prefixes(model, rows, reused, store, device)
     widths = [(n, len(row.prompt) - n) for row, (n, _) in zip(rows, reused)]
     prompts: list[RowKV | None] = [None] * len(rows)
     last: list[torch.Tensor] = [torch.empty(0)] * len(rows)
@@ -170,6 +175,31 @@ def _prefill(
     width = max(len(row.prompt) for row in rows)
     mask_tensor = torch.tensor([[0] * (width - len(row.prompt)) + [1] * len(row.prompt) for row in rows], device=device)
     return left_padded_cache(prompts, width, device), mask_tensor, torch.stack(last).float()
+
+
+def _share_prefixes(
+    model: Any, rows: list[_Row], reused: list[tuple[int, RowKV | None]], store: PrefixKVStore, device: torch.device
+) -> list[tuple[int, RowKV | None]]:
+    """`reused` with the prefixes that two or more rows share beyond what the store gave them, each
+    computed once (and stored); every row keeps at least its last prompt token to run."""
+    order = sorted(range(len(rows)), key=lambda i: rows[i].prompt)
+    prompts = [rows[i].prompt for i in order]
+    groups = plan_prefix_groups(prompts, [len(p) - 1 for p in prompts], store.min_reuse)
+    wanted = [g for g in groups if sum(reused[order[r]][0] < g.prefix_len for r in g.rows) >= 2]
+    if not wanted:
+        return reused
+
+    def forward(pasts: list[RowKV | None], suffixes: list[list[int]], keep: int, want_cache: bool) -> Any:
+        store.prefilled_tokens += sum(len(s) for s in suffixes)
+        return forward_rows(model, pasts, suffixes, 0, device, keep, want_cache)
+
+    kvs = shared_prefix_kvs([prompts[g.rows[0]][: g.prefix_len] for g in wanted], store, store.min_reuse, forward)
+    shared = list(reused)
+    for group, kv in zip(wanted, kvs):
+        for r in group.rows:
+            if shared[order[r]][0] < group.prefix_len:
+                shared[order[r]] = (group.prefix_len, kv)
+    return shared
 
 
 def _drop_leading_padding(cache: DynamicCache, mask: torch.Tensor) -> tuple[DynamicCache, torch.Tensor]:

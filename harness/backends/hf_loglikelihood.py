@@ -7,18 +7,18 @@ as few as possible, in as few forwards as possible:
    (that token is only predicted). An input that is a prefix of another input (a prompt scored
    with " he" and " she", one-token answers; a short answer that begins a longer one) reads its
    log-probs from the longer row: every distinct input runs once, as in lm-eval's context grouping.
-2. **Shared prefixes.** Rows sorted by their tokens put rows with long common prefixes (few-shot
-   demonstrations, one conversation with several candidate answers) next to each other; a dynamic
-   programme cuts the sorted rows into groups that minimise tokens run (a group of k rows with a
-   common prefix of P tokens costs P + sum(L_i - P) instead of sum(L_i)), so two prompt families
-   that share only a short header are not forced into one group with a short prefix. Each group's
-   prefix key/values are computed once (all groups' prefixes in one batched forward) and kept in
-   the backend's `PrefixKVStore`, so a prefix cut across two client batches — the "choose"
-   answer mode's conversation with many candidates — is computed once, not once per batch.
+2. **Shared prefixes** (hf_prefix_sharing.py). Rows sorted by their tokens put rows with long common
+   prefixes (few-shot demonstrations, one conversation with several candidate answers) next to each
+   other; a dynamic programme cuts the sorted rows into groups that minimise tokens run (a group of
+   k rows with a common prefix of P tokens costs P + sum(L_i - P) instead of sum(L_i)), so two
+   prompt families that share only a short header are not forced into one group with a short
+   prefix. Each group's prefix key/values are computed once (all groups' prefixes in batched
+   forwards) and kept in the backend's `PrefixKVStore`, so a prefix cut across two client batches
+   — the "choose" answer mode's conversation with many candidates — is computed once, not once per batch.
 3. **Batched suffixes.** Every row's remaining tokens run in batched forwards sorted by length
-   (little padding), with rows of different groups mixed: row i of a forward is laid out as
-   [pad][prefix i][pad][suffix i] (padding masked, positions explicit), the layout of the
-   generation prefill. Only the trailing columns whose logits some request reads go through the
+   (little padding, hf_rows.forward_chunks), with rows of different groups mixed: row i of a forward
+   is laid out as [pad][prefix i][pad][suffix i] (padding masked, positions explicit; hf_rows.py),
+   the layout of the generation prefill. Only the trailing columns whose logits some request reads go through the
    language-model head (`logits_to_keep`), which also keeps the full-vocabulary logits of every
    position out of memory.
 
@@ -32,21 +32,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bench.harness.backends.hf_rows import (
-    FORWARD_OVERHEAD_TOKENS,
-    MAX_FORWARD_ROWS,
-    MAX_FORWARD_TOKENS,
-    forward_chunks,
-    forward_rows,
-    row_kv,
-)
-from bench.harness.backends.prompting import ScoredTokens, common_prefix_len
+from bench.harness.backends.hf_prefix_sharing import PrefixGroup, plan_prefix_groups, shared_prefix_kvs
+from bench.harness.backends.hf_rows import forward_chunks, forward_rows
+from bench.harness.backends.prompting import ScoredTokens
 from bench.harness.requests import LoglikelihoodAnswer
 
 # Bytes of float32 logits (positions x vocabulary) one forward may produce.
 MAX_LOGIT_BYTES = 2**28
-# How far back the grouping plan looks for a group's first row (keeps it linear in the batch).
-_PLAN_WINDOW = 512
 
 
 @dataclass(frozen=True)
@@ -61,14 +53,6 @@ class InputRows:
     rows: list[list[int]]
     host: list[int]
     first_needed: list[int]
-
-
-@dataclass(frozen=True)
-class PrefixGroup:
-    """Rows (indices into InputRows.rows) that share their first `prefix_len` tokens, run once."""
-
-    rows: list[int]
-    prefix_len: int
 
 
 def distinct_inputs(items: Sequence[ScoredTokens]) -> InputRows:
@@ -92,42 +76,6 @@ def distinct_inputs(items: Sequence[ScoredTokens]) -> InputRows:
     for item, row in zip(items, host):
         first_needed[row] = min(first_needed[row], item.continuation_start - 1)
     return InputRows([list(inputs[old]) for old in kept], host, first_needed)
-
-
-def plan_prefix_groups(rows: Sequence[Sequence[int]], first_needed: Sequence[int], min_prefix: int) -> list[PrefixGroup]:
-    """Cut the (sorted) rows into groups that each run their common prefix once; fewest tokens.
-
-    A group of rows i..j shares P = min(common prefix of its rows, first_needed of its rows) (each
-    row keeps at least one position whose logits are read in its suffix) and costs
-    P + sum(L - P) + FORWARD_OVERHEAD_TOKENS; it needs two or more rows and P >= min_prefix. A row
-    in no group costs its length. Dynamic programme over the sorted order: best[j] = cheapest
-    plan for rows[:j]. Rows outside every group come back as groups of one with prefix_len 0.
-    """
-    n = len(rows)
-    adjacent = [common_prefix_len(rows[k], rows[k + 1]) for k in range(n - 1)]
-    best = [0] * (n + 1)
-    choice = [(0, 0)] * (n + 1)  # (start of the last group, its prefix length; 0 = a lone row)
-    for j in range(1, n + 1):
-        best[j], choice[j] = best[j - 1] + len(rows[j - 1]), (j - 1, 0)
-        shared, cap, total = len(rows[j - 1]), first_needed[j - 1], len(rows[j - 1])
-        for i in range(j - 2, max(-1, j - 1 - _PLAN_WINDOW), -1):
-            shared = min(shared, adjacent[i])
-            cap = min(cap, first_needed[i])
-            prefix = min(shared, cap)
-            if prefix < min_prefix:
-                break  # it only shrinks as the group grows
-            total += len(rows[i])
-            size = j - i
-            cost = best[i] + prefix + total - size * prefix + FORWARD_OVERHEAD_TOKENS
-            if cost < best[j]:
-                best[j], choice[j] = cost, (i, prefix)
-    groups: list[PrefixGroup] = []
-    j = n
-    while j > 0:
-        start, prefix = choice[j]
-        groups.append(PrefixGroup(list(range(start, j)), prefix))
-        j = start
-    return groups[::-1]
 
 
 class LoglikelihoodScorer:
@@ -200,35 +148,8 @@ class LoglikelihoodScorer:
         return [next(kvs) if g.prefix_len > 0 else None for g in groups]
 
     def _prefix_kvs(self, sequences: list[list[int]]) -> list[Any]:
-        """Key/values (RowKV) of each token sequence, run as little as possible: what the store holds
-        is reused; sub-prefixes the sequences share among themselves (the demonstrations of prompt
-        families that differ further on) are computed once, recursively, then each remainder runs in
-        batched forwards. Every computed sequence is put in the store."""
-        found: dict[tuple[int, ...], Any] = {}
-        todo: list[tuple[list[int], int, Any]] = []  # (tokens, reused length, reused kv)
-        for seq in sorted({tuple(s) for s in sequences}):
-            reused, kv = self.store.lookup([*seq, -1]) if self.store is not None else (0, None)
-            if reused == len(seq):
-                found[seq] = kv
-            else:
-                todo.append((list(seq), reused, kv))
-        if todo:
-            tokens = [t for t, _, _ in todo]
-            groups = plan_prefix_groups(tokens, [len(t) - 1 for t in tokens], self.min_shared_prefix)
-            deeper = [g for g in groups if g.prefix_len > max(todo[t][1] for t in g.rows)]
-            sub_kvs = self._prefix_kvs([tokens[g.rows[0]][: g.prefix_len] for g in deeper])
-            for group, kv in zip(deeper, sub_kvs):
-                for t in group.rows:
-                    todo[t] = (todo[t][0], group.prefix_len, kv)
-            for chunk in forward_chunks([(reused, len(seq) - reused) for seq, reused, _ in todo]):
-                pasts = [todo[t][2] for t in chunk]
-                cache, mask, _ = self._forward(pasts, [todo[t][0][todo[t][1] :] for t in chunk], keep=1, want_cache=True)
-                for position, t in enumerate(chunk):
-                    kv = row_kv(cache, position, mask[position])
-                    found[tuple(todo[t][0])] = kv
-                    if self.store is not None:
-                        self.store.put(todo[t][0], kv)
-        return [found[tuple(s)] for s in sequences]
+        """Key/values of each sequence, computed once and kept in the store (hf_prefix_sharing.py)."""
+        return shared_prefix_kvs(sequences, self.store, self.min_shared_prefix, self._forward)
 
     def _forward(self, pasts: list[Any], suffixes: list[list[int]], keep: int, want_cache: bool) -> tuple[Any, Any, Any]:
         """One forward of hf_rows.forward_rows' layout, counted in `forwards` and `tokens_run`."""
@@ -237,15 +158,4 @@ class LoglikelihoodScorer:
         return forward_rows(self.model, pasts, suffixes, self.pad, self.device, keep, want_cache)
 
 
-__all__ = [
-    "FORWARD_OVERHEAD_TOKENS",
-    "MAX_FORWARD_ROWS",
-    "MAX_FORWARD_TOKENS",
-    "MAX_LOGIT_BYTES",
-    "InputRows",
-    "LoglikelihoodScorer",
-    "PrefixGroup",
-    "distinct_inputs",
-    "forward_chunks",
-    "plan_prefix_groups",
-]
+__all__ = ["MAX_LOGIT_BYTES", "InputRows", "LoglikelihoodScorer", "distinct_inputs"]

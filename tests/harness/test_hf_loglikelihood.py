@@ -1,22 +1,24 @@
-"""The hf backend's log-likelihood plan (harness/backends/hf_loglikelihood.py): which tokens run, in
-which forwards, and that the answers equal one plain forward per request."""
+"""The hf backend's log-likelihood plan (harness/backends/hf_loglikelihood.py, with the prefix groups of
+hf_prefix_sharing.py and the forwards of hf_rows.py): which tokens run, in which forwards, and that the
+answers equal one plain forward per request."""
 
 from __future__ import annotations
 
 import pytest
-from bench.harness.backends import hf_loglikelihood
-from bench.harness.backends.hf_loglikelihood import distinct_inputs, forward_chunks, plan_prefix_groups
+from bench.harness.backends.hf_loglikelihood import distinct_inputs
+from bench.harness.backends.hf_prefix_sharing import PrefixGroup, plan_prefix_groups
+from bench.harness.backends.hf_rows import FORWARD_OVERHEAD_TOKENS, MAX_FORWARD_TOKENS, forward_chunks
 from bench.harness.backends.prompting import ScoredTokens
 from bench.harness.requests import LoglikelihoodRequest, Message
 
 
-def _cost(rows: list[list[int]], groups: list[hf_loglikelihood.PrefixGroup]) -> int:
+def _cost(rows: list[list[int]], groups: list[PrefixGroup]) -> int:
     """Tokens a plan runs (what plan_prefix_groups minimises, overhead included)."""
     total = 0
     for g in groups:
         total += sum(len(rows[r]) - g.prefix_len for r in g.rows)
         if g.prefix_len:
-            total += g.prefix_len + hf_loglikelihood.FORWARD_OVERHEAD_TOKENS
+            total += g.prefix_len + FORWARD_OVERHEAD_TOKENS
     return total
 
 
@@ -42,7 +44,7 @@ def test_two_prompt_families_get_their_own_long_prefixes_not_one_short_shared_on
     groups = plan_prefix_groups(rows, [len(r) - 1 for r in rows], min_prefix=16)
     assert [g.prefix_len for g in groups] == [80, 80]
     assert sorted(len(g.rows) for g in groups) == [10, 10]
-    one_group = [hf_loglikelihood.PrefixGroup(list(range(len(rows))), 20)]
+    one_group = [PrefixGroup(list(range(len(rows))), 20)]
     assert _cost(rows, groups) < _cost(rows, one_group)
 
 
@@ -65,10 +67,10 @@ def test_forwards_split_where_suffix_lengths_differ_and_respect_the_token_bound(
     assert sorted(sorted(c) for c in chunks) == [list(range(8)), list(range(8, 16))]
     many = [(50, 50)] * 200
     chunks = forward_chunks(many)
-    assert all(len(c) * 100 <= hf_loglikelihood.MAX_FORWARD_TOKENS for c in chunks)
+    assert all(len(c) * 100 <= MAX_FORWARD_TOKENS for c in chunks)
     assert sorted(r for c in chunks for r in c) == list(range(200))
     # a row larger than every bound still runs (alone)
-    assert forward_chunks([(0, 10 * hf_loglikelihood.MAX_FORWARD_TOKENS)]) == [[0]]
+    assert forward_chunks([(0, 10 * MAX_FORWARD_TOKENS)]) == [[0]]
     assert all(len(c) * 4 <= 8 for c in forward_chunks([(0, 4)] * 10, kept=[4] * 10, max_kept=8))
 
 
