@@ -18,29 +18,31 @@ lm-eval (ratio of medians, target >= 1.5x) and every metric the two report for t
 (equal within 1e-4: log-probabilities come from different batch shapes; generations are greedy and identical
 unless a logit tie flips). squadv2 is left out: lm-eval scores it through `evaluate.load`, a hub download.
 
-Measured 2026-11-26 (see the run's own output for figures): at --limit 2 lm-eval did not finish the
-whole suite within 700 s under load 4-6 on two cores, so the default limit is 1. Per task, lm-eval at
-limit 1 spends 0.6-20 CPU s, set-up included (cnn_dailymail 19.6, nq_open_64 11.4, truthfulqa_mc1/mc2 ~9 each; 145 s in all).
-At --limit 1 --repeats 3 (741 s in all, load 4.1 -> 3.4, 2 torch threads, batch 16 both sides): lm-eval wall
-136.7 s [35.0, 202.2], CPU 112.8 s [60.5, 135.5], 4.42 GB; bench wall 75.0 s [41.8, 223.1], CPU 86.7 s
-[70.3, 132.2], 3.18 GB: 1.82x wall, 1.30x CPU. 105 of 129 metric values equal then; cnn_dailymail, faithdial
-and xsum differed in their few-shot prompts: lm-eval's side put the test document among its own demos (a sample
-holds the same rows in every split; lm-eval drops the evaluated document only when fewshot_split == test_split)
-and bench drew demos with its per-task seed. Fixed (bridged.sample_fewshot_split, the bridge's few-shot seed =
-the run seed, default 1234 = lm-eval's): at --limit 1 --repeats 1 (load 2.8 -> 5.4, other work running) all 43
-compared values equal (nq_open_64 / triviaqa_64 were not compared then: they shared lm-eval's task names with the
-8-shot probes; lm-eval's side now names each task after its probe).
-At --limit 1 --repeats 3 with nothing else running (load 1.7 -> 2.7, bench be772fb): lm-eval 44.2 s wall
-[43.4, 46.7], 78.7 s CPU [77.5, 83.9], 4.52 GB; bench 36.6 s [36.5, 41.4], 62.4 s CPU [62.3, 69.7], 2.97 GB:
-1.21x wall, 1.26x CPU (target 1.5x not met); 135 of 135 metric values equal. The earlier 1.82x was taken under
-load 4 (ranges of 35-223 s) and before the few-shot fix; it does not stand.
-Batch size matters more than the harness: at --batch-size 4 --lm-eval-batch-size 4 (3 repeats, load 1.6 -> 2.0,
-bench ef209db) lm-eval 32.9 s wall [32.8, 33.9] / 57.1 s CPU, bench 24.9 s [24.8, 29.3] / 40.1 s CPU: 1.32x wall,
-1.42x CPU, 135 of 135 equal. One probe alone, batch 16, 1 repeat: bench 2.5x (ifeval), 1.9x (cnn_dailymail), 2.6x
-(truthfulqa_mc2) faster; the suite's 19 probes together only 1.2x, and bench at 16 is 32% slower than bench at 4.
-Not yet profiled; the suspects are batches that mix requests of different probes: generation rows with different
-prompt lengths and max_tokens (ifeval 1280, summaries 256) in one decode batch, padded prompts. Next step: profile
-the batches' shapes and make cross-task batching length-aware (lm-eval sorts each task's requests by length).
+Measured 2026-11-27 on a 2-core CPU, 2 torch threads, --limit 1 --repeats 3, another helper's work sharing the
+cores at times (bench 1b980b0): batch 16 both sides (load 1.3 -> 1.6): lm-eval 40.1 s wall [39.7, 41.1], 71.3 s CPU,
+4.84 GB; bench 16.4 s [16.1, 17.7], 28.8 s CPU, 2.43 GB: **2.45x wall, 2.48x CPU**, 135 of 135 metric values equal.
+Batch 4 both sides (load 2.1 -> 1.9): lm-eval 34.4 s [33.8, 36.2] / 59.3 s CPU, bench 18.5 s [17.6, 19.9] / 32.8 s
+CPU: 1.86x wall, 1.81x CPU, 135 of 135 equal. bench alone no longer depends on the batch size (interleaved, load
+0.5 -> 1.5: batch 4 17.1 s [16.2, 17.1], batch 16 16.4 s [16.2, 17.2]).
+
+Where bench's time went before (profiled, bench side alone, batch 16, quiet): 37.7 s wall = 1.5 s model load,
+~3 s set-up (lm-eval task building, imports), 6.7 s log-likelihood (16 requests, 4,140 tokens, 1,562 run after
+prefix sharing) and 26.5 s generation, nearly all of it ONE batch of the 10-11 generation probes' prompts (25 to
+1,136 tokens; most answers end after 1-2 tokens). Its prefill ran as one forward padded to the longest prompt:
+5.1k real tokens as 11.4k (up to 14.5k when a reused 179-token prefix was laid out beside a 1,136-token suffix),
+and prefill costs ~1.5 ms per token, padded or not; each decode step then attended over all 1,136-1,315 columns
+in every row (B=11: 177 ms/step at 1,300 columns vs 73 ms at 100). Batch 4 cut the padding, hence 16 being 32%
+slower than 4. lm-eval batches per task, so its batches never mixed lengths. Also, every bridged probe's
+simple_evaluate ran lm-eval's environment report (torch collect_env: ~15 subprocesses, pip list among them): 18
+times. Fixed (harness/backends/hf_rows.py, hf_prefix_sharing.py, hf_generation.py, harness/lm_eval_bridge.py):
+the prefill runs rows in length-sorted forwards (fewest padded tokens), prefixes the rows of a batch share run once,
+decode drops the cache columns no remaining row uses once long rows finish, the bridge skips the environment report.
+Interleaved, bench alone (batch 16, load 1.3 -> 2.8): before 35.6 s [35.0, 36.0] / 60.7 s CPU, after 16.4 s
+[16.3, 17.5] / 29.1 s CPU: 2.17x; generation 26.5 -> 10.6 s (prefill 8.3 s, 35 decode steps 2.3 s); outputs equal.
+
+Earlier figures: 2026-11-26 at load 1.7 -> 2.7 (bench be772fb): lm-eval 44.2 s / bench 36.6 s, 1.21x; batch 4
+both sides 1.32x. A 1.82x taken under load 4 before the few-shot fix did not stand. At --limit 2 lm-eval did not
+finish the suite within 700 s under load 4-6, so the default limit is 1.
 
     .venv/bin/python benchmarks/hallucination_suite.py [--limit 1] [--repeats 3] [--batch-size 16]
         [--lm-eval-batch-size 16|auto] [--threads N] [--timeout 600] [--probes hallu_fever,...]

@@ -266,10 +266,10 @@ class ModelClient:
             # several answers): cutting batches from the sorted queue lets the backend reuse them.
             waiting.sort(key=lambda p: _context_text(p.request))
         elif kind is RequestKind.COMPLETION and len(waiting) > self.max_batch_size:
-            # A generation batch is padded to its longest prompt, in the prefill and in every decode
-            # step: serve the oldest request with the waiting ones nearest its length (the hallucination
-            # suite mixes 150- and 1,100-token few-shot prompts: at --limit 5, batches of 16 pad its prompt
-            # tokens 1.9x in arrival order, 1.45x this way).
+            # Every decode step of a generation batch attends over its longest prompt's columns in every
+            # row (the hf backend prefills rows by length, but decodes them as one left-padded batch):
+            # serve the oldest request with the waiting ones nearest its length (the hallucination suite
+            # mixes 150- and 1,100-token few-shot prompts).
             anchor = _prompt_chars(waiting[0].request)
             waiting = [waiting[0]] + sorted(waiting[1:], key=lambda p: abs(_prompt_chars(p.request) - anchor))
         batch = waiting[: self.max_batch_size]
