@@ -18,11 +18,11 @@ lm-eval (ratio of medians, target >= 1.5x) and every metric the two report for t
 (equal within 1e-4: log-probabilities come from different batch shapes; generations are greedy and identical
 unless a logit tie flips). squadv2 is left out: lm-eval scores it through `evaluate.load`, a hub download.
 
-Measured 2026-11-27 on a 2-core CPU, 2 torch threads, --limit 1 --repeats 3, another helper's work sharing the
-cores at times (bench 1b980b0): batch 16 both sides (load 1.3 -> 1.6): lm-eval 40.1 s wall [39.7, 41.1], 71.3 s CPU,
-4.84 GB; bench 16.4 s [16.1, 17.7], 28.8 s CPU, 2.43 GB: **2.45x wall, 2.48x CPU**, 135 of 135 metric values equal.
-Batch 4 both sides (load 2.1 -> 1.9): lm-eval 34.4 s [33.8, 36.2] / 59.3 s CPU, bench 18.5 s [17.6, 19.9] / 32.8 s
-CPU: 1.86x wall, 1.81x CPU, 135 of 135 equal. bench alone no longer depends on the batch size (interleaved, load
+Measured 2026-11-27 on a 2-core CPU with nothing else running, 2 torch threads, --limit 1 --repeats 3 (bench
+27b099d): batch 16 both sides (load 0.6 -> 1.7): lm-eval 41.2 s wall [38.9, 42.2], 73.3 s CPU, 4.61 GB; bench
+16.4 s [16.2, 17.1], 28.9 s CPU, 2.39 GB: **2.52x wall, 2.53x CPU**, 135 of 135 metric values equal. Batch 4 both
+sides (load 1.7 -> 1.6): lm-eval 33.5 s [32.2, 33.5] / 57.5 s CPU, bench 16.5 s [16.4, 17.4] / 29.7 s CPU: 2.03x
+wall, 1.93x CPU, 135 of 135 equal. bench alone no longer depends on the batch size (interleaved, load
 0.5 -> 1.5: batch 4 17.1 s [16.2, 17.1], batch 16 16.4 s [16.2, 17.2]).
 
 Where bench's time went before (profiled, bench side alone, batch 16, quiet): 37.7 s wall = 1.5 s model load,
