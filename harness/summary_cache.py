@@ -27,7 +27,6 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
-import functools
 import hashlib
 import json
 import logging
@@ -39,7 +38,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from bench.harness import derived_cache
-from bench.harness.derived_cache import active_store, copy_atomic, installed_versions, lookup_json, store_json
+from bench.harness.atomic_files import write_bytes_atomic
+from bench.harness.derived_cache import active_store, installed_versions, lookup_json, store_json
 from bench.harness.results import json_safe, jsonl_bytes
 from bench.harness.task import MetricValue, Plot, Summary, Task
 from bench.harness.transformers_import import installation_key
@@ -147,10 +147,8 @@ def _captured_logs() -> Iterator[list[_LogLine]]:
         root.removeHandler(handler)
 
 
-@functools.cache
 def _library_versions() -> str:
-    """Looked up once per process: each lookup scans sys.path (~10-30 ms for the seven)."""
-    return installed_versions(*SUMMARY_LIBRARIES)
+    return installed_versions(*SUMMARY_LIBRARIES)  # looked up once per process
 
 
 def _snapshot(folder: Path) -> Snapshot:
@@ -227,7 +225,7 @@ def _restore(entry: Any, artifacts_dir: Path | None) -> Summary | None:
         try:
             artifacts_dir.mkdir(parents=True, exist_ok=True)  # as summarize_samples leaves it
             for name, data in files.items():
-                copy_atomic(data, artifacts_dir / name)
+                write_bytes_atomic(artifacts_dir / name, data, durable=False)  # the entry is the durable copy
         except OSError as exc:
             log.warning("derived cache: cannot write a stored plot (%s); recomputing", exc)
             return None
